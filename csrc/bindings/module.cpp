@@ -1,0 +1,68 @@
+// pyfastnn._C: the CPU kernels. Each register_* function binds one area.
+#include <omp.h>
+
+#include <initializer_list>
+#include <string>
+
+#include "bindings/common.h"
+#include "pyfastnn/cpu_features.h"
+#include "pyfastnn/gemm.h"
+
+#ifndef PYFASTNN_VERSION
+#define PYFASTNN_VERSION "dev"
+#endif
+
+namespace pyfastnn {
+namespace bind {
+void register_gemm(py::module_& m);
+}  // namespace bind
+}  // namespace pyfastnn
+
+namespace py = pybind11;
+using namespace pyfastnn;
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "pyfastnn CPU kernels";
+  m.attr("__version__") = PYFASTNN_VERSION;
+
+  m.def("available_cores", &available_cores, "CPUs this process may run on");
+  m.def("get_num_threads", &bind::num_threads);
+  m.def("set_num_threads", [](int n) {
+    if (n < 1) bind::value_error("set_num_threads", "argument 'n' must be >= 1, got " + std::to_string(n));
+    bind::set_num_threads(n);
+  });
+
+  m.def("isa", [] { return std::string(isa_name(active_isa())); }, "instruction set the kernels use now");
+  m.def("best_isa", [] { return std::string(isa_name(best_isa())); }, "instruction set the run-time dispatch picks");
+  m.def("supported_isas", [] {
+    py::list out;
+    for (Isa isa : {Isa::avx512, Isa::avx2, Isa::portable, Isa::avx512_emulated})
+      if (isa_supported(isa)) out.append(isa_name(isa));
+    return out;
+  });
+  m.def("set_isa", [](const std::string& name) {
+    Isa isa;
+    if (!isa_from_name(name.c_str(), &isa))
+      bind::value_error("set_isa", "unknown instruction set '" + name +
+                                       "'; expected one of 'avx512', 'avx2', 'portable', 'avx512_emulated'");
+    if (!isa_supported(isa))
+      bind::value_error("set_isa", "instruction set '" + name + "' is not supported by this CPU or build");
+    set_active_isa(isa);
+  });
+
+  py::dict build;
+#if defined(__clang__)
+  build["compiler"] = "clang " __clang_version__;
+#elif defined(__GNUC__)
+  build["compiler"] = "gcc " __VERSION__;
+#endif
+  build["openmp"] = _OPENMP;
+#ifdef PYFASTNN_X86
+  build["x86_kernels"] = true;
+#else
+  build["x86_kernels"] = false;
+#endif
+  m.attr("build_info") = build;
+
+  bind::register_gemm(m);
+}

@@ -1,0 +1,16 @@
+// AVX2 + FMA kernels (16 YMM registers): 6 x 16 float tile = 12 accumulators + 2 B + 1 A.
+#define PYFASTNN_ISA_NS avx2
+#include "gemm/blocked.h"
+#include "gemm/kernel_table.h"
+
+namespace pyfastnn {
+namespace avx2 {
+// KC x NR B micro-panel streams from L2 (16 KiB), the 6 x KC A micro-panel stays in L1.
+using SgemmConfig = KernelConfig<Avx2F32, 6, 2, 1536, 256, 384>;
+using DgemmConfig = KernelConfig<Avx2F64, 6, 2, 768, 256, 192>;
+}  // namespace avx2
+
+const GemmKernelTable gemm_kernels_avx2 = {&avx2::gemm_blocked<avx2::SgemmConfig>,
+                                           &avx2::gemm_blocked<avx2::DgemmConfig>};
+
+}  // namespace pyfastnn

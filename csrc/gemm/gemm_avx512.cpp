@@ -1,0 +1,13 @@
+// AVX-512 kernels (32 ZMM registers): 12 x 32 float tile = 24 accumulators + 2 B + 1 A.
+#define PYFASTNN_ISA_NS avx512
+#include "gemm/blocked.h"
+#include "gemm/kernel_table.h"
+#include "gemm/tiles_avx512.h"
+
+namespace pyfastnn {
+
+const GemmKernelTable gemm_kernels_avx512 = {
+    &avx512::gemm_blocked<avx512::Avx512SgemmConfig<avx512::Avx512F32>>,
+    &avx512::gemm_blocked<avx512::Avx512DgemmConfig<avx512::Avx512F64>>};
+
+}  // namespace pyfastnn

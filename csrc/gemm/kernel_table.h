@@ -1,0 +1,19 @@
+// The GEMM entry points each ISA translation unit provides.
+#pragma once
+#include "pyfastnn/gemm.h"
+
+namespace pyfastnn {
+
+struct GemmKernelTable {
+  void (*sgemm)(const GemmArgs<float>&, int num_threads);
+  void (*dgemm)(const GemmArgs<double>&, int num_threads);
+};
+
+extern const GemmKernelTable gemm_kernels_portable;
+extern const GemmKernelTable gemm_kernels_avx512_emulated;
+#ifdef PYFASTNN_X86
+extern const GemmKernelTable gemm_kernels_avx2;
+extern const GemmKernelTable gemm_kernels_avx512;
+#endif
+
+}  // namespace pyfastnn

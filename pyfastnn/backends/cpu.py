@@ -1,0 +1,41 @@
+"""The C++ CPU kernels (pyfastnn._C) and the choice of instruction set.
+
+The instruction set is picked at run time from what the CPU supports (AVX-512, AVX2+FMA,
+portable). Set the environment variable PYFASTNN_ISA (avx512 | avx2 | portable |
+avx512_emulated) before import, or call `set_isa`, to force one.
+"""
+
+import os
+
+from .. import _C
+
+gemm = _C.gemm
+gemm_strided_batched = _C.gemm_strided_batched
+
+
+def isa():
+    """Instruction set the kernels use now."""
+    return _C.isa()
+
+
+def best_isa():
+    """Instruction set the run-time dispatch picks on this CPU."""
+    return _C.best_isa()
+
+
+def supported_isas():
+    """Instruction sets this build can run on this CPU, best first."""
+    return list(_C.supported_isas())
+
+
+def set_isa(name):
+    """Force the kernels' instruction set; `None` returns to the run-time choice."""
+    _C.set_isa(best_isa() if name is None else name)
+
+
+_forced = os.environ.get("PYFASTNN_ISA")
+if _forced:
+    try:
+        set_isa(_forced)
+    except ValueError as e:
+        raise ImportError(f"pyfastnn: environment variable PYFASTNN_ISA={_forced!r} is not usable: {e}") from None
