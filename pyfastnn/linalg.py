@@ -9,7 +9,7 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 def _as_matrix_stack(x, op, name):
     if not isinstance(x, np.ndarray):
-        if isinstance(x, (list, tuple)):
+        if isinstance(x, (list, tuple, np.generic)):
             x = np.asarray(x)
         else:
             raise TypeError(f"{op}: argument '{name}' must be a numpy array, got {type(x).__name__}")

@@ -20,10 +20,20 @@ std::string shape_str(const py::array& arr) {
   return s.str();
 }
 
+static std::string strides_str(const py::array& arr) {
+  std::ostringstream s;
+  s << "(";
+  for (py::ssize_t i = 0; i < arr.ndim(); ++i) s << (i ? ", " : "") << arr.strides(i);
+  s << (arr.ndim() == 1 ? ",)" : ")");
+  return s.str();
+}
+
 std::string describe(const py::handle& obj) {
   if (py::isinstance<py::array>(obj)) {
     py::array arr = py::reinterpret_borrow<py::array>(obj);
-    return "a " + std::string(py::str(arr.dtype())) + " array of shape " + shape_str(arr);
+    const std::string dtype = py::str(arr.dtype());
+    const bool vowel = !dtype.empty() && std::string("aeiou").find(dtype[0]) != std::string::npos;
+    return (vowel ? "an " : "a ") + dtype + " array of shape " + shape_str(arr);
   }
   return "an object of type " + std::string(py::str(py::type::handle_of(obj).attr("__name__")));
 }
@@ -50,10 +60,15 @@ MatrixArg matrix_arg(const py::array& arr, int ndim, const char* op, const char*
     if (extent <= 1) return 0;  // the stride of a dimension of size 0 or 1 never matters
     if (s < 0 || s % item != 0)
       value_error(op, std::string("argument '") + arg + "' must have non-negative strides that are multiples of "
-                      "its element size, got strides " + std::string(py::str(py::tuple(py::cast(
-                      std::vector<py::ssize_t>(arr.strides(), arr.strides() + arr.ndim()))))));
+                      "its element size, got strides " + strides_str(arr) + " (bytes)");
     return s / item;
   };
+  if (arr.size() == 0) {  // nothing is read or written: strides do not matter
+    m.ld = m.cols > 0 ? m.cols : 1;
+    m.batch = ndim == 3 ? arr.shape(0) : 1;
+    m.batch_stride = m.rows * m.ld;
+    return m;
+  }
   if (m.cols > 1 && arr.strides(ndim - 1) != item)
     value_error(op, std::string("argument '") + arg +
                         "' must be row-major with unit stride along its last dimension (any leading dimension); "

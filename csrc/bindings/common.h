@@ -26,7 +26,8 @@ std::string shape_str(const py::array& arr);
 // The argument as a numpy array of dtype T (no conversion, no copy), or a TypeError.
 template <class T>
 py::array as_array(const py::handle& obj, const char* op, const char* arg) {
-  const char* want = sizeof(T) == 4 ? "a float32 numpy array" : "a float64 numpy array";
+  const char* want = sizeof(T) == 4 ? "a float32 numpy array (the dtype of 'a')" : "a float64 numpy array (the dtype of 'a')";
+  if (std::string(arg) == "a") want = sizeof(T) == 4 ? "a float32 numpy array" : "a float64 numpy array";
   if (!py::isinstance<py::array>(obj)) type_error(op, arg, want, obj);
   py::array arr = py::reinterpret_borrow<py::array>(obj);
   if (!arr.dtype().is(py::dtype::of<T>())) type_error(op, arg, want, obj);

@@ -84,10 +84,13 @@ void gemm_checked(const char* op, int ndim, const py::handle& a_obj, const py::h
 
 void gemm_any(const char* op, int ndim, const py::object& a, const py::object& b, const py::object& c, double alpha,
               double beta, bool trans_a, bool trans_b) {
-  if (py::isinstance<py::array>(c) && py::reinterpret_borrow<py::array>(c).dtype().is(py::dtype::of<double>()))
+  // a's dtype picks sgemm or dgemm; b and c must match it (no silent conversions)
+  if (py::isinstance<py::array>(a) && py::reinterpret_borrow<py::array>(a).dtype().is(py::dtype::of<double>()))
     gemm_checked<double>(op, ndim, a, b, c, alpha, beta, trans_a, trans_b);
-  else
+  else if (py::isinstance<py::array>(a) && py::reinterpret_borrow<py::array>(a).dtype().is(py::dtype::of<float>()))
     gemm_checked<float>(op, ndim, a, b, c, alpha, beta, trans_a, trans_b);
+  else
+    type_error(op, "a", "a float32 or float64 numpy array", a);
 }
 
 }  // namespace

@@ -14,8 +14,9 @@
 #include <omp.h>
 
 #include <cstdint>
-#include <cstring>
 
+#include "gemm/microkernel.h"
+#include "gemm/pack.h"
 #include "gemm/simd.h"
 #include "pyfastnn/gemm.h"
 #include "pyfastnn/workspace.h"
@@ -25,135 +26,6 @@ namespace PYFASTNN_ISA_NS {
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-// MR x NR tile: C[0:m, 0:n] = alpha * (a_panel · b_panel) + beta * C, with a_panel packed
-// as kc columns of MR values and b_panel as kc rows of NR values (zero padded).
-template <class V, int MR, int NRV>
-__attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __restrict a,
-                                            const typename V::T* __restrict b, typename V::T* __restrict c,
-                                            int64_t ldc, typename V::T alpha, typename V::T beta, int m, int n) {
-  using T = typename V::T;
-  using R = typename V::R;
-  constexpr int W = V::W, NR = NRV * W;
-
-  for (int r = 0; r < MR; ++r) {  // C is needed only at the end: start fetching it now
-    if (r < m) {
-      __builtin_prefetch(c + r * ldc, 1);
-      __builtin_prefetch(c + r * ldc + NR - 1, 1);
-    }
-  }
-
-  R acc[MR][NRV];
-#pragma GCC unroll 32
-  for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-    for (int j = 0; j < NRV; ++j) acc[r][j] = V::zero();
-
-#pragma GCC unroll 4
-  for (int64_t k = 0; k < kc; ++k) {
-    R bv[NRV];
-#pragma GCC unroll 8
-    for (int j = 0; j < NRV; ++j) bv[j] = V::load(b + j * W);
-#pragma GCC unroll 32
-    for (int r = 0; r < MR; ++r) {
-      R av = V::bcast(a + r);
-#pragma GCC unroll 8
-      for (int j = 0; j < NRV; ++j) acc[r][j] = V::fma(av, bv[j], acc[r][j]);
-    }
-    a += MR;
-    b += NR;
-  }
-
-  const R va = V::set1(alpha);
-  if (m == MR && n == NR) {
-    if (beta == T(0)) {
-#pragma GCC unroll 32
-      for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-        for (int j = 0; j < NRV; ++j) V::storeu(c + r * ldc + j * W, V::mul(va, acc[r][j]));
-    } else {
-      const R vb = V::set1(beta);
-#pragma GCC unroll 32
-      for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-        for (int j = 0; j < NRV; ++j) {
-          T* cp = c + r * ldc + j * W;
-          V::storeu(cp, V::fma(va, acc[r][j], V::mul(vb, V::loadu(cp))));
-        }
-    }
-    return;
-  }
-  // Edge tile: spill the registers, then update only the m x n corner that exists.
-  alignas(64) T tile[MR * NR];
-#pragma GCC unroll 32
-  for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-    for (int j = 0; j < NRV; ++j) V::store(tile + r * NR + j * W, V::mul(va, acc[r][j]));
-  for (int r = 0; r < m; ++r) {
-    T* crow = c + r * ldc;
-    const T* trow = tile + r * NR;
-    if (beta == T(0))
-      for (int j = 0; j < n; ++j) crow[j] = trow[j];
-    else
-      for (int j = 0; j < n; ++j) crow[j] = trow[j] + beta * crow[j];
-  }
-}
-
-// Packs rows [0, rows) x cols [0, kc) of op(A) (a points at its top-left element) into one
-// micro-panel: kc groups of MR values, rows >= `rows` zero.
-template <class T, int MR>
-void pack_a_panel(bool trans, const T* a, int64_t lda, int rows, int64_t kc, T* __restrict dst) {
-  if (trans) {  // op(A)[i][p] = a[p * lda + i]: each p is a contiguous run of rows
-    for (int64_t p = 0; p < kc; ++p) {
-      const T* src = a + p * lda;
-      T* d = dst + p * MR;
-      if (rows == MR) {
-        for (int r = 0; r < MR; ++r) d[r] = src[r];
-      } else {
-        for (int r = 0; r < rows; ++r) d[r] = src[r];
-        for (int r = rows; r < MR; ++r) d[r] = T(0);
-      }
-    }
-  } else {  // op(A)[i][p] = a[i * lda + p]: MR row streams read in step
-    if (rows == MR) {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int r = 0; r < MR; ++r) dst[p * MR + r] = a[r * lda + p];
-    } else {
-      for (int64_t p = 0; p < kc; ++p) {
-        for (int r = 0; r < rows; ++r) dst[p * MR + r] = a[r * lda + p];
-        for (int r = rows; r < MR; ++r) dst[p * MR + r] = T(0);
-      }
-    }
-  }
-}
-
-// Packs rows [0, kc) x cols [0, cols) of op(B) into one micro-panel: kc groups of NR
-// values, cols >= `cols` zero.
-template <class T, int NR>
-void pack_b_panel(bool trans, const T* b, int64_t ldb, int cols, int64_t kc, T* __restrict dst) {
-  if (!trans) {  // op(B)[p][j] = b[p * ldb + j]: rows are contiguous
-    for (int64_t p = 0; p < kc; ++p) {
-      const T* src = b + p * ldb;
-      T* d = dst + p * NR;
-      if (cols == NR) {
-        std::memcpy(d, src, sizeof(T) * NR);
-      } else {
-        for (int j = 0; j < cols; ++j) d[j] = src[j];
-        for (int j = cols; j < NR; ++j) d[j] = T(0);
-      }
-    }
-  } else {  // op(B)[p][j] = b[j * ldb + p]: NR column streams read in step
-    if (cols == NR) {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int j = 0; j < NR; ++j) dst[p * NR + j] = b[j * ldb + p];
-    } else {
-      for (int64_t p = 0; p < kc; ++p) {
-        for (int j = 0; j < cols; ++j) dst[p * NR + j] = b[j * ldb + p];
-        for (int j = cols; j < NR; ++j) dst[p * NR + j] = T(0);
-      }
-    }
-  }
-}
 
 // Compile-time configuration of one kernel: vector traits, register tile, cache blocks.
 template <class V_, int MR_, int NRV_, int MC_, int KC_, int NC_>
@@ -165,16 +37,28 @@ struct KernelConfig {
   static_assert(MC % MR == 0 && NC % NR == 0, "cache blocks must hold whole micro-panels");
 };
 
-// Splits `tiles_m` x `tiles_n` tiles over `threads` as a tm x tn grid with the smallest
-// per-thread share; ties go to more columns (no thread then packs the same B panel twice).
-inline void thread_grid(int64_t tiles_m, int64_t tiles_n, int threads, int* tm, int* tn) {
+// Splits an m x n block of C (tiles_m x tiles_n tiles) over `threads` as a tm x tn grid.
+// Among the grids within 15% of the best per-thread share, the one with the squarest
+// sub-blocks wins: it moves the least packed data between cores (a thread packs the A rows
+// it uses; with tm > 1 every thread packs its own copy of the B columns it uses).
+inline void thread_grid(int64_t m, int64_t n, int64_t tiles_m, int64_t tiles_n, int threads, int* tm, int* tn) {
   int64_t best = -1;
-  for (int cols = threads; cols >= 1; --cols) {
-    if (threads % cols) continue;
-    int rows = threads / cols;
-    int64_t share = ceil_div(tiles_m, rows) * ceil_div(tiles_n, cols);
-    if (best < 0 || share < best) {
-      best = share;
+  for (int rows = 1; rows <= threads; ++rows)
+    if (threads % rows == 0) {
+      int64_t share = ceil_div(tiles_m, rows) * ceil_div(tiles_n, threads / rows);
+      if (best < 0 || share < best) best = share;
+    }
+  double best_aspect = 0;
+  *tm = 1;
+  *tn = threads;
+  for (int rows = 1; rows <= threads; ++rows) {
+    if (threads % rows) continue;
+    const int cols = threads / rows;
+    if (ceil_div(tiles_m, rows) * ceil_div(tiles_n, cols) * 20 > best * 23) continue;
+    const double h = double(m) / rows, w = double(n) / cols;
+    const double aspect = h > w ? h / w : w / h;
+    if (best_aspect == 0 || aspect < best_aspect) {
+      best_aspect = aspect;
       *tm = rows;
       *tn = cols;
     }
@@ -184,12 +68,21 @@ inline void thread_grid(int64_t tiles_m, int64_t tiles_n, int threads, int* tm, 
 template <class Cfg>
 void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
   using T = typename Cfg::T;
-  constexpr int MR = Cfg::MR, NR = Cfg::NR;
+  using V = typename Cfg::V;
+  constexpr int MR = Cfg::MR, NR = Cfg::NR, NRV = Cfg::NRV;
   constexpr int64_t MC = Cfg::MC, KC = Cfg::KC, NC = Cfg::NC;
+  static constexpr MicroKernelTable<V, MR, NRV, ALayout::row_major> row_kernels;
+  static constexpr MicroKernelTable<V, MR, NRV, ALayout::k_major> kmajor_kernels;
+  const auto& kernels = g.trans_a ? kmajor_kernels.fn : row_kernels.fn;
   const int64_t M = g.m, N = g.n, K = g.k;
 
+  // A row-major A is read in place (the kernels take its row stride): packing it would be
+  // a full extra pass over A. Unless its rows are a multiple of 4 KiB apart: then the MR
+  // rows of a micro-panel would all compete for the same L1 sets.
+  const bool pack_a = g.trans_a || (g.lda * int64_t(sizeof(T))) % 4096 == 0;
   const int64_t kc_max = min64(KC, K);
-  T* a_block = thread_workspace_as<T>(WorkspaceSlot::gemm_a, ceil_div(min64(MC, M), MR) * MR * kc_max);
+  T* a_block = pack_a ? thread_workspace_as<T>(WorkspaceSlot::gemm_a, ceil_div(min64(MC, M), MR) * MR * kc_max)
+                      : nullptr;
   const int64_t n_tiles = ceil_div(N, NR);
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1)
@@ -200,7 +93,7 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
     for (int64_t ic = 0; ic < M; ic += MC) {
       const int64_t mc = min64(MC, M - ic), m_tiles = ceil_div(mc, MR);
       int tm = 1, tn = 1;
-      thread_grid(m_tiles, n_tiles, nthreads, &tm, &tn);
+      thread_grid(mc, N, m_tiles, n_tiles, nthreads, &tm, &tn);
       const int row = tid / tn, col = tid % tn;
       const int64_t mt0 = m_tiles * row / tm, mt1 = m_tiles * (row + 1) / tm;
       const int64_t n0 = n_tiles * col / tn * NR, n1 = min64(n_tiles * (col + 1) / tn * NR, N);
@@ -209,33 +102,35 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
         const int64_t kc = min64(KC, K - pc);
         const T beta = pc == 0 ? g.beta : T(1);
         const T* a_src = g.trans_a ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
-
+        if (pack_a) {
 #pragma omp for schedule(static)
-        for (int64_t t = 0; t < m_tiles; ++t) {
-          const T* src = g.trans_a ? a_src + t * MR : a_src + t * MR * g.lda;
-          pack_a_panel<T, MR>(g.trans_a, src, g.lda, static_cast<int>(min64(MR, mc - t * MR)), kc,
-                              a_block + t * MR * kc);
-        }  // implicit barrier: the A block is complete
+          for (int64_t t = 0; t < m_tiles; ++t) {
+            const T* src = g.trans_a ? a_src + t * MR : a_src + t * MR * g.lda;
+            pack_a_panel<T, MR>(g.trans_a, src, g.lda, static_cast<int>(min64(MR, mc - t * MR)), kc,
+                                a_block + t * MR * kc);
+          }  // implicit barrier: the A block is complete
+        }
+        const int64_t a_rs = pack_a ? kc : g.lda;
 
         for (int64_t jc = n0; jc < n1; jc += NC) {
           const int64_t nc = min64(NC, n1 - jc), nc_tiles = ceil_div(nc, NR);
-          for (int64_t t = 0; t < nc_tiles; ++t) {
-            const int64_t j = jc + t * NR;
-            const T* src = g.trans_b ? g.b + j * g.ldb + pc : g.b + pc * g.ldb + j;
-            pack_b_panel<T, NR>(g.trans_b, src, g.ldb, static_cast<int>(min64(NR, N - j)), kc, b_block + t * NR * kc);
-          }
+          pack_b_block<T, NR>(g.trans_b, g.trans_b ? g.b + jc * g.ldb + pc : g.b + pc * g.ldb + jc, g.ldb, nc, kc,
+                              b_block);
           for (int64_t mt = mt0; mt < mt1; ++mt) {
             const int64_t i = mt * MR;
-            const int m = static_cast<int>(min64(MR, mc - i));
+            const int rows = static_cast<int>(min64(MR, mc - i));
+            const T* a_panel = pack_a ? a_block + mt * MR * kc : a_src + i * g.lda;
             for (int64_t t = 0; t < nc_tiles; ++t) {
               const int64_t j = jc + t * NR;
-              micro_kernel<typename Cfg::V, MR, Cfg::NRV>(kc, a_block + mt * MR * kc, b_block + t * NR * kc,
-                                                          g.c + (ic + i) * g.ldc + j, g.ldc, g.alpha, beta, m,
-                                                          static_cast<int>(min64(NR, N - j)));
+              const int cols = static_cast<int>(min64(NR, N - j));
+              kernels[rows - 1][(cols - 1) / V::W](kc, a_panel, a_rs, b_block + t * NR * kc,
+                                                  g.c + (ic + i) * g.ldc + j, g.ldc, g.alpha, beta, cols);
             }
           }
         }
+        if (pack_a) {
 #pragma omp barrier  // nobody repacks the A block while another thread still reads it
+        }
       }
     }
   }

@@ -6,8 +6,8 @@
 namespace pyfastnn {
 namespace avx2 {
 // KC x NR B micro-panel streams from L2 (16 KiB), the 6 x KC A micro-panel stays in L1.
-using SgemmConfig = KernelConfig<Avx2F32, 6, 2, 1536, 256, 384>;
-using DgemmConfig = KernelConfig<Avx2F64, 6, 2, 768, 256, 192>;
+using SgemmConfig = KernelConfig<Avx2F32, 6, 2, 1536, 256, 192>;
+using DgemmConfig = KernelConfig<Avx2F64, 6, 2, 768, 256, 96>;
 }  // namespace avx2
 
 const GemmKernelTable gemm_kernels_avx2 = {&avx2::gemm_blocked<avx2::SgemmConfig>,

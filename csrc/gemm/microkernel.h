@@ -1,0 +1,110 @@
+// The register-blocked GEMM micro-kernel, written against the vector traits of simd.h.
+#pragma once
+#include <cstdint>
+
+#include "gemm/simd.h"
+
+namespace pyfastnn {
+namespace PYFASTNN_ISA_NS {
+
+// How a packed A micro-panel is laid out: k-major (element (r, p) at a[p * MR + r], what a
+// transposed A packs to cheaply) or row-major (a[r * a_rs + p], a plain copy of A's rows).
+enum class ALayout { k_major, row_major };
+
+// C[0:ROWS, 0:n] = alpha * (A_panel · B_panel) + beta * C for one tile: ROWS <= MR rows of
+// A, COLSV <= NRV vectors of B (n <= COLSV * W columns are written). The B panel is kc
+// rows of NR = NRV * W values. The accumulators stay in registers for the whole k loop.
+template <class V, int MR, int NRV, int ROWS, int COLSV, ALayout LAYOUT>
+__attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __restrict a, int64_t a_rs,
+                                            const typename V::T* __restrict b, typename V::T* __restrict c,
+                                            int64_t ldc, typename V::T alpha, typename V::T beta, int n) {
+  using T = typename V::T;
+  using R = typename V::R;
+  constexpr int W = V::W, NR = NRV * W;
+  constexpr int64_t a_ks = LAYOUT == ALayout::k_major ? MR : 1;
+  const int64_t rs = LAYOUT == ALayout::k_major ? 1 : a_rs;
+
+#pragma GCC unroll 32
+  for (int r = 0; r < ROWS; ++r) {  // C is needed only at the end: start fetching it now
+    __builtin_prefetch(c + r * ldc, 1);
+    __builtin_prefetch(c + r * ldc + COLSV * W - 1, 1);
+  }
+
+  R acc[ROWS][COLSV];
+#pragma GCC unroll 32
+  for (int r = 0; r < ROWS; ++r)
+#pragma GCC unroll 8
+    for (int j = 0; j < COLSV; ++j) acc[r][j] = V::zero();
+
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k) {
+    __builtin_prefetch(b + 16 * NR);  // the B panel streams from L2: ask for it early
+    R bv[COLSV];
+#pragma GCC unroll 8
+    for (int j = 0; j < COLSV; ++j) bv[j] = V::load(b + j * W);
+#pragma GCC unroll 32
+    for (int r = 0; r < ROWS; ++r) {
+      R av = V::bcast(a + r * rs);
+#pragma GCC unroll 8
+      for (int j = 0; j < COLSV; ++j) acc[r][j] = V::fma(av, bv[j], acc[r][j]);
+    }
+    a += a_ks;
+    b += NR;
+  }
+
+  const R va = V::set1(alpha);
+  if (n == COLSV * W) {
+    if (beta == T(0)) {
+#pragma GCC unroll 32
+      for (int r = 0; r < ROWS; ++r)
+#pragma GCC unroll 8
+        for (int j = 0; j < COLSV; ++j) V::storeu(c + r * ldc + j * W, V::mul(va, acc[r][j]));
+    } else {
+      const R vb = V::set1(beta);
+#pragma GCC unroll 32
+      for (int r = 0; r < ROWS; ++r)
+#pragma GCC unroll 8
+        for (int j = 0; j < COLSV; ++j) {
+          T* cp = c + r * ldc + j * W;
+          V::storeu(cp, V::fma(va, acc[r][j], V::mul(vb, V::loadu(cp))));
+        }
+    }
+    return;
+  }
+  // Ragged right edge: spill the registers, then update only the n columns that exist.
+  alignas(64) T tile[ROWS * COLSV * W];
+#pragma GCC unroll 32
+  for (int r = 0; r < ROWS; ++r)
+#pragma GCC unroll 8
+    for (int j = 0; j < COLSV; ++j) V::store(tile + (r * COLSV + j) * W, V::mul(va, acc[r][j]));
+  for (int r = 0; r < ROWS; ++r) {
+    T* crow = c + r * ldc;
+    const T* trow = tile + r * COLSV * W;
+    if (beta == T(0))
+      for (int j = 0; j < n; ++j) crow[j] = trow[j];
+    else
+      for (int j = 0; j < n; ++j) crow[j] = trow[j] + beta * crow[j];
+  }
+}
+
+// Table of micro-kernels indexed by [rows - 1][vectors - 1], so edge tiles compute only
+// what exists instead of padding to the full MR x NR tile.
+template <class V, int MR, int NRV, ALayout LAYOUT>
+struct MicroKernelTable {
+  using T = typename V::T;
+  using Fn = void (*)(int64_t, const T*, int64_t, const T*, T*, int64_t, T, T, int);
+  Fn fn[MR][NRV];
+
+  template <int R, int C>
+  static constexpr void fill(Fn (&f)[MR][NRV]) {
+    f[R][C] = &micro_kernel<V, MR, NRV, R + 1, C + 1, LAYOUT>;
+    if constexpr (C + 1 < NRV)
+      fill<R, C + 1>(f);
+    else if constexpr (R + 1 < MR)
+      fill<R + 1, 0>(f);
+  }
+  constexpr MicroKernelTable() : fn{} { fill<0, 0>(fn); }
+};
+
+}  // namespace PYFASTNN_ISA_NS
+}  // namespace pyfastnn
