@@ -43,6 +43,28 @@ def matmul(a, b, out=None):
     a and b are float32 (sgemm) or float64 (dgemm) arrays of the same dtype. Transposed
     views (a.T) and row slices are used in place, without copies.
     """
+    # Fast path for the common case (2-D, same float dtype, contiguous or transposed): small
+    # products are dominated by call overhead, so it does the least Python work it can.
+    if (
+        out is None
+        and type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.ndim == 2
+        and b.ndim == 2
+        and a.dtype is b.dtype
+        and a.dtype in _FLOATS
+        and a.shape[1] == b.shape[0]
+    ):
+        fa, fb = a.flags, b.flags
+        if (fa.c_contiguous or fa.f_contiguous) and (fb.c_contiguous or fb.f_contiguous):
+            c = np.empty((a.shape[0], b.shape[1]), a.dtype)
+            ta, tb = not fa.c_contiguous, not fb.c_contiguous
+            _C.gemm(a.T if ta else a, b.T if tb else b, c, 1.0, 0.0, ta, tb)
+            return c
+    return _matmul_general(a, b, out)
+
+
+def _matmul_general(a, b, out):
     op = "matmul"
     a = _as_matrix_stack(a, op, "a")
     b = _as_matrix_stack(b, op, "b")

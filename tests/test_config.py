@@ -73,7 +73,18 @@ def test_show_config_reports_what_was_asked():
     assert "CUDA module :" in text and "GPU         :" in text
 
 
-def test_main_job_runs():
-    r = subprocess.run([sys.executable, "-m", "pyfastnn"], capture_output=True, text=True, timeout=300)
+def test_main_job_runs(tmp_path):
+    # the README's main job: `pyfastnn` = configuration report + GEMM demo
+    r = subprocess.run([sys.executable, "-m", "pyfastnn", "demo", "--size", "300"], capture_output=True, text=True,
+                       timeout=300, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "GEMM demo" in r.stdout and "max relative error" in r.stdout
+    assert "GEMM demo: 300x300" in r.stdout and "max relative error" in r.stdout
+    err = float(r.stdout.split("reference:")[1].split()[0])
+    assert err < 1e-5
+
+
+def test_cli_info(capsys):
+    from pyfastnn.cli import main
+
+    assert main(["info"]) == 0
+    assert "CPU kernels" in capsys.readouterr().out

@@ -101,14 +101,14 @@ void register_gemm(py::module_& m) {
       "gemm",
       [](const py::object& a, const py::object& b, const py::object& c, double alpha, double beta, bool trans_a,
          bool trans_b) { gemm_any("gemm", 2, a, b, c, alpha, beta, trans_a, trans_b); },
-      "a"_a, "b"_a, "c"_a, py::kw_only(), "alpha"_a = 1.0, "beta"_a = 0.0, "trans_a"_a = false, "trans_b"_a = false,
+      "a"_a, "b"_a, "c"_a, "alpha"_a = 1.0, "beta"_a = 0.0, "trans_a"_a = false, "trans_b"_a = false,
       "c = alpha * op(a) @ op(b) + beta * c in place. a, b, c: 2-D float32 (sgemm) or float64 (dgemm) arrays, "
       "row-major with unit stride along the last dimension and any leading dimension; op(x) = x.T when trans_x.");
   m.def(
       "gemm_strided_batched",
       [](const py::object& a, const py::object& b, const py::object& c, double alpha, double beta, bool trans_a,
          bool trans_b) { gemm_any("gemm_strided_batched", 3, a, b, c, alpha, beta, trans_a, trans_b); },
-      "a"_a, "b"_a, "c"_a, py::kw_only(), "alpha"_a = 1.0, "beta"_a = 0.0, "trans_a"_a = false, "trans_b"_a = false,
+      "a"_a, "b"_a, "c"_a, "alpha"_a = 1.0, "beta"_a = 0.0, "trans_a"_a = false, "trans_b"_a = false,
       "gemm over the leading (batch) dimension of 3-D arrays; a or b may have batch stride 0 (numpy.broadcast_to).");
 }
 

@@ -50,6 +50,18 @@ PYBIND11_MODULE(_C, m) {
     set_active_isa(isa);
   });
 
+  m.def(
+      "peak_gflops",
+      [](int threads, double seconds) {
+        if (threads < 1) bind::value_error("peak_gflops", "argument 'threads' must be >= 1, got " + std::to_string(threads));
+        if (!(seconds > 0 && seconds <= 60))
+          bind::value_error("peak_gflops", "argument 'seconds' must be in (0, 60], got " + std::to_string(seconds));
+        py::gil_scoped_release release;
+        return fma_peak_gflops(threads, seconds);
+      },
+      py::arg("threads"), py::arg("seconds") = 0.25,
+      "Measured float32 FMA peak (GFLOP/s) of the active instruction set on `threads` threads.");
+
   py::dict build;
 #if defined(__clang__)
   build["compiler"] = "clang " __clang_version__;

@@ -21,6 +21,7 @@
 #include "pyfastnn/gemm.h"
 #include "pyfastnn/workspace.h"
 
+
 namespace pyfastnn {
 namespace PYFASTNN_ISA_NS {
 
@@ -35,7 +36,19 @@ struct KernelConfig {
   static constexpr int MR = MR_, NR = NRV_ * V::W, NRV = NRV_;
   static constexpr int64_t MC = MC_, KC = KC_, NC = NC_;
   static_assert(MC % MR == 0 && NC % NR == 0, "cache blocks must hold whole micro-panels");
+  // Reading A in place takes a general register per row of the tile; past 8 rows the
+  // kernel would spill them, so taller tiles always read packed copies.
+  static constexpr bool DIRECT_A = MR <= 8;
 };
+
+// Block size <= `cap` (a multiple of `unit`) that cuts `extent` into equal blocks: 784 with
+// a cap of 256 gives 4 x 196 rather than 3 x 256 + 16 (a thin last block wastes a pass).
+inline int64_t balanced_block(int64_t extent, int64_t cap, int64_t unit) {
+  if (extent <= cap) return extent;
+  const int64_t blocks = ceil_div(extent, cap);
+  const int64_t step = ceil_div(ceil_div(extent, blocks), unit) * unit;
+  return step < cap ? step : cap;
+}
 
 // Splits an m x n block of C (tiles_m x tiles_n tiles) over `threads` as a tm x tn grid.
 // Among the grids within 15% of the best per-thread share, the one with the squarest
@@ -70,25 +83,41 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
   using T = typename Cfg::T;
   using V = typename Cfg::V;
   constexpr int MR = Cfg::MR, NR = Cfg::NR, NRV = Cfg::NRV;
-  constexpr int64_t MC = Cfg::MC, KC = Cfg::KC, NC = Cfg::NC;
-  static constexpr MicroKernelTable<V, MR, NRV, ALayout::row_major> row_kernels;
-  static constexpr MicroKernelTable<V, MR, NRV, ALayout::k_major> kmajor_kernels;
-  const auto& kernels = g.trans_a ? kmajor_kernels.fn : row_kernels.fn;
+  constexpr int LD_PANEL = static_cast<int>(Cfg::KC);  // row stride of packed A panels
+  constexpr int64_t PITCH = MR * LD_PANEL + 16;         // packed A panels, with slack (pack.h)
   const int64_t M = g.m, N = g.n, K = g.k;
+  const int64_t MC = balanced_block(M, Cfg::MC, MR), KC = balanced_block(K, Cfg::KC, 8);
 
-  // A row-major A is read in place (the kernels take its row stride): packing it would be
-  // a full extra pass over A. Unless its rows are a multiple of 4 KiB apart: then the MR
-  // rows of a micro-panel would all compete for the same L1 sets.
-  const bool pack_a = g.trans_a || (g.lda * int64_t(sizeof(T))) % 4096 == 0;
-  const int64_t kc_max = min64(KC, K);
-  T* a_block = pack_a ? thread_workspace_as<T>(WorkspaceSlot::gemm_a, ceil_div(min64(MC, M), MR) * MR * kc_max)
-                      : nullptr;
+  // A is read in place (the kernels take its stride) unless that is slow: packing it would
+  // be a full extra pass over A. Rows a multiple of 4 KiB apart would all compete for the
+  // same L1 sets, and reading a row-major A in place takes a general register per tile row.
+  const bool aliased = (g.lda * int64_t(sizeof(T))) % 4096 == 0;
+  // A transposed A read in place touches a cache line per k for MR values: that pays only
+  // while few B panels reuse it; wider products pack it once instead.
+  const bool direct_a = !aliased && (g.trans_a ? N <= 8 * NR : Cfg::DIRECT_A);
+  using Fn = typename MicroKernelTable<V, MR, NRV, ALayout::k_major, MR>::Fn;
+  const Fn(*kernels)[NRV] = nullptr;
+  if (g.trans_a && direct_a) {
+    static constexpr MicroKernelTable<V, MR, NRV, ALayout::k_major, 0> t;
+    kernels = t.fn;
+  } else if (g.trans_a) {
+    static constexpr MicroKernelTable<V, MR, NRV, ALayout::k_major, MR> t;
+    kernels = t.fn;
+  } else if (!direct_a) {
+    static constexpr MicroKernelTable<V, MR, NRV, ALayout::row_major, LD_PANEL> t;
+    kernels = t.fn;
+  } else if constexpr (Cfg::DIRECT_A) {
+    static constexpr MicroKernelTable<V, MR, NRV, ALayout::row_major, 0> t;
+    kernels = t.fn;
+  }
+  T* a_block = direct_a ? nullptr
+                        : thread_workspace_as<T>(WorkspaceSlot::gemm_a, ceil_div(MC, MR) * PITCH);
   const int64_t n_tiles = ceil_div(N, NR);
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1)
   {
     const int tid = omp_get_thread_num(), nthreads = omp_get_num_threads();
-    T* b_block = thread_workspace_as<T>(WorkspaceSlot::gemm_b, ceil_div(min64(NC, N), NR) * NR * kc_max);
+    T* b_block = thread_workspace_as<T>(WorkspaceSlot::gemm_b, ceil_div(min64(Cfg::NC, N), NR) * NR * KC);
 
     for (int64_t ic = 0; ic < M; ic += MC) {
       const int64_t mc = min64(MC, M - ic), m_tiles = ceil_div(mc, MR);
@@ -97,20 +126,17 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
       const int row = tid / tn, col = tid % tn;
       const int64_t mt0 = m_tiles * row / tm, mt1 = m_tiles * (row + 1) / tm;
       const int64_t n0 = n_tiles * col / tn * NR, n1 = min64(n_tiles * (col + 1) / tn * NR, N);
+      const int64_t NC = balanced_block(n1 - n0, Cfg::NC, NR);
 
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = min64(KC, K - pc);
         const T beta = pc == 0 ? g.beta : T(1);
         const T* a_src = g.trans_a ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
-        if (pack_a) {
-#pragma omp for schedule(static)
-          for (int64_t t = 0; t < m_tiles; ++t) {
-            const T* src = g.trans_a ? a_src + t * MR : a_src + t * MR * g.lda;
-            pack_a_panel<T, MR>(g.trans_a, src, g.lda, static_cast<int>(min64(MR, mc - t * MR)), kc,
-                                a_block + t * MR * kc);
-          }  // implicit barrier: the A block is complete
+        if (!direct_a) {  // all threads pack a share of the A block, then wait for the rest
+          pack_a_panels<T, MR>(g.trans_a, a_src, g.lda, mc, kc, m_tiles * tid / nthreads,
+                               m_tiles * (tid + 1) / nthreads, LD_PANEL, PITCH, a_block);
+#pragma omp barrier
         }
-        const int64_t a_rs = pack_a ? kc : g.lda;
 
         for (int64_t jc = n0; jc < n1; jc += NC) {
           const int64_t nc = min64(NC, n1 - jc), nc_tiles = ceil_div(nc, NR);
@@ -119,16 +145,16 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
           for (int64_t mt = mt0; mt < mt1; ++mt) {
             const int64_t i = mt * MR;
             const int rows = static_cast<int>(min64(MR, mc - i));
-            const T* a_panel = pack_a ? a_block + mt * MR * kc : a_src + i * g.lda;
+            const T* a_panel = !direct_a ? a_block + mt * PITCH : g.trans_a ? a_src + i : a_src + i * g.lda;
             for (int64_t t = 0; t < nc_tiles; ++t) {
               const int64_t j = jc + t * NR;
               const int cols = static_cast<int>(min64(NR, N - j));
-              kernels[rows - 1][(cols - 1) / V::W](kc, a_panel, a_rs, b_block + t * NR * kc,
+              kernels[rows - 1][(cols - 1) / V::W](kc, a_panel, g.lda, b_block + t * NR * kc,
                                                   g.c + (ic + i) * g.ldc + j, g.ldc, g.alpha, beta, cols);
             }
           }
         }
-        if (pack_a) {
+        if (!direct_a) {
 #pragma omp barrier  // nobody repacks the A block while another thread still reads it
         }
       }

@@ -142,6 +142,8 @@ Isa active_isa() {
 
 void set_active_isa(Isa isa) { g_active_isa.store(static_cast<int>(isa), std::memory_order_relaxed); }
 
+double fma_peak_gflops(int num_threads, double seconds) { return active_table().peak_gflops(num_threads, seconds); }
+
 void gemm(const GemmArgs<float>& args, int num_threads) { gemm_impl(args, num_threads); }
 void gemm(const GemmArgs<double>& args, int num_threads) { gemm_impl(args, num_threads); }
 void gemm_strided_batched(const GemmArgs<float>& args, const GemmBatch& batch, int num_threads) {

@@ -2,6 +2,7 @@
 #define PYFASTNN_ISA_NS avx2
 #include "gemm/blocked.h"
 #include "gemm/kernel_table.h"
+#include "gemm/peak.h"
 
 namespace pyfastnn {
 namespace avx2 {
@@ -11,6 +12,7 @@ using DgemmConfig = KernelConfig<Avx2F64, 6, 2, 768, 256, 96>;
 }  // namespace avx2
 
 const GemmKernelTable gemm_kernels_avx2 = {&avx2::gemm_blocked<avx2::SgemmConfig>,
-                                           &avx2::gemm_blocked<avx2::DgemmConfig>};
+                                           &avx2::gemm_blocked<avx2::DgemmConfig>,
+                                           &avx2::fma_peak_gflops<avx2::Avx2F32>};
 
 }  // namespace pyfastnn

@@ -2,12 +2,14 @@
 #define PYFASTNN_ISA_NS avx512
 #include "gemm/blocked.h"
 #include "gemm/kernel_table.h"
+#include "gemm/peak.h"
 #include "gemm/tiles_avx512.h"
 
 namespace pyfastnn {
 
 const GemmKernelTable gemm_kernels_avx512 = {
     &avx512::gemm_blocked<avx512::Avx512SgemmConfig<avx512::Avx512F32>>,
-    &avx512::gemm_blocked<avx512::Avx512DgemmConfig<avx512::Avx512F64>>};
+    &avx512::gemm_blocked<avx512::Avx512DgemmConfig<avx512::Avx512F64>>,
+    &avx512::fma_peak_gflops<avx512::Avx512F32>};
 
 }  // namespace pyfastnn

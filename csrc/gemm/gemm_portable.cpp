@@ -3,6 +3,7 @@
 #define PYFASTNN_ISA_NS portable
 #include "gemm/blocked.h"
 #include "gemm/kernel_table.h"
+#include "gemm/peak.h"
 #include "gemm/tiles_avx512.h"
 
 namespace pyfastnn {
@@ -12,10 +13,12 @@ using DgemmConfig = KernelConfig<VecExt<double, 2>, 6, 2, 510, 256, 128>;
 }  // namespace portable
 
 const GemmKernelTable gemm_kernels_portable = {&portable::gemm_blocked<portable::SgemmConfig>,
-                                               &portable::gemm_blocked<portable::DgemmConfig>};
+                                               &portable::gemm_blocked<portable::DgemmConfig>,
+                                               &portable::fma_peak_gflops<portable::VecExt<float, 4>>};
 
 const GemmKernelTable gemm_kernels_avx512_emulated = {
     &portable::gemm_blocked<portable::Avx512SgemmConfig<portable::VecExt<float, 16>>>,
-    &portable::gemm_blocked<portable::Avx512DgemmConfig<portable::VecExt<double, 8>>>};
+    &portable::gemm_blocked<portable::Avx512DgemmConfig<portable::VecExt<double, 8>>>,
+    &portable::fma_peak_gflops<portable::VecExt<float, 16>>};
 
 }  // namespace pyfastnn

@@ -7,6 +7,7 @@ namespace pyfastnn {
 struct GemmKernelTable {
   void (*sgemm)(const GemmArgs<float>&, int num_threads);
   void (*dgemm)(const GemmArgs<double>&, int num_threads);
+  double (*peak_gflops)(int num_threads, double seconds);  // float32 FMA peak, measured
 };
 
 extern const GemmKernelTable gemm_kernels_portable;

@@ -7,22 +7,25 @@
 namespace pyfastnn {
 namespace PYFASTNN_ISA_NS {
 
-// How a packed A micro-panel is laid out: k-major (element (r, p) at a[p * MR + r], what a
-// transposed A packs to cheaply) or row-major (a[r * a_rs + p], a plain copy of A's rows).
+// How an A micro-panel is laid out: row-major (element (r, p) at a[r * ld + p]) or k-major
+// (a[p * ld + r]), either in A itself (a transposed A is k-major) or in a packed copy. The
+// stride ld is the template argument LD, or the run-time argument a_ld when LD == 0 (read
+// in place; row-major then costs a general register per row).
 enum class ALayout { k_major, row_major };
 
 // C[0:ROWS, 0:n] = alpha * (A_panel · B_panel) + beta * C for one tile: ROWS <= MR rows of
 // A, COLSV <= NRV vectors of B (n <= COLSV * W columns are written). The B panel is kc
 // rows of NR = NRV * W values. The accumulators stay in registers for the whole k loop.
-template <class V, int MR, int NRV, int ROWS, int COLSV, ALayout LAYOUT>
-__attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __restrict a, int64_t a_rs,
+template <class V, int MR, int NRV, int ROWS, int COLSV, ALayout LAYOUT, int LD>
+__attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __restrict a, int64_t a_ld,
                                             const typename V::T* __restrict b, typename V::T* __restrict c,
                                             int64_t ldc, typename V::T alpha, typename V::T beta, int n) {
   using T = typename V::T;
   using R = typename V::R;
   constexpr int W = V::W, NR = NRV * W;
-  constexpr int64_t a_ks = LAYOUT == ALayout::k_major ? MR : 1;
-  const int64_t rs = LAYOUT == ALayout::k_major ? 1 : a_rs;
+  const int64_t ld = LD > 0 ? LD : a_ld;
+  const int64_t rs = LAYOUT == ALayout::k_major ? 1 : ld;  // step to the next row of A
+  const int64_t ks = LAYOUT == ALayout::k_major ? ld : 1;  // step to the next k
 
 #pragma GCC unroll 32
   for (int r = 0; r < ROWS; ++r) {  // C is needed only at the end: start fetching it now
@@ -48,7 +51,7 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __r
 #pragma GCC unroll 8
       for (int j = 0; j < COLSV; ++j) acc[r][j] = V::fma(av, bv[j], acc[r][j]);
     }
-    a += a_ks;
+    a += ks;
     b += NR;
   }
 
@@ -89,7 +92,7 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __r
 
 // Table of micro-kernels indexed by [rows - 1][vectors - 1], so edge tiles compute only
 // what exists instead of padding to the full MR x NR tile.
-template <class V, int MR, int NRV, ALayout LAYOUT>
+template <class V, int MR, int NRV, ALayout LAYOUT, int LD>
 struct MicroKernelTable {
   using T = typename V::T;
   using Fn = void (*)(int64_t, const T*, int64_t, const T*, T*, int64_t, T, T, int);
@@ -97,7 +100,7 @@ struct MicroKernelTable {
 
   template <int R, int C>
   static constexpr void fill(Fn (&f)[MR][NRV]) {
-    f[R][C] = &micro_kernel<V, MR, NRV, R + 1, C + 1, LAYOUT>;
+    f[R][C] = &micro_kernel<V, MR, NRV, R + 1, C + 1, LAYOUT, LD>;
     if constexpr (C + 1 < NRV)
       fill<R, C + 1>(f);
     else if constexpr (R + 1 < MR)

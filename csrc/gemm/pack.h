@@ -8,19 +8,34 @@
 namespace pyfastnn {
 namespace PYFASTNN_ISA_NS {
 
-// A micro-panel of `rows` rows and kc columns of op(A); `a` points at its first element.
-// Not transposed: a row-major copy (element (r, p) at dst[r * kc + p]).
-// Transposed (A stored k x m): k-major runs of MR (element (r, p) at dst[p * MR + r]).
-// Rows >= `rows` are left unwritten: the kernels for edge tiles never read them.
+// Micro-panels [t0, t1) of an mc x kc block of op(A) (a points at its top-left element),
+// panel t at dst + t * pitch (pitch >= MR * ld_panel + 16). Rows past mc are left unwritten:
+// the kernels for edge tiles never read them.
+// Not transposed: row copies, row r of a panel at r * ld_panel.
+// Transposed (A stored k x m): k-major runs of MR; each stored row is read once, front to
+// back, and dealt out to the panels.
 template <class T, int MR>
-void pack_a_panel(bool trans, const T* a, int64_t lda, int rows, int64_t kc, T* __restrict dst) {
+void pack_a_panels(bool trans, const T* a, int64_t lda, int64_t mc, int64_t kc, int64_t t0, int64_t t1,
+                   int64_t ld_panel, int64_t pitch, T* __restrict dst) {
   if (!trans) {
-    for (int r = 0; r < rows; ++r) std::memcpy(dst + r * kc, a + r * lda, sizeof(T) * kc);
-  } else if (rows == MR) {
-    for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * MR, a + p * lda, sizeof(T) * MR);
-  } else {
-    for (int64_t p = 0; p < kc; ++p)
-      for (int r = 0; r < rows; ++r) dst[p * MR + r] = a[p * lda + r];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
+      for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + t * pitch + r * ld_panel, a + (t * MR + r) * lda, sizeof(T) * kc);
+    }
+    return;
+  }
+  // Copies of CP >= MR values move whole vectors; the extra values land where the next k
+  // writes next (or in the panel's slack after the last k).
+  constexpr int64_t CP = (MR + 3) / 4 * 4;
+  const int64_t full_end = mc / MR < t1 ? mc / MR : t1;  // panels [t0, full_end) have MR rows
+  for (int64_t p = 0; p < kc; ++p) {
+    const T* src = a + p * lda;
+    T* d = dst + p * MR;
+    int64_t t = t0;
+    for (; t < full_end && t * MR + CP <= mc; ++t) std::memcpy(d + t * pitch, src + t * MR, sizeof(T) * CP);
+    for (; t < full_end; ++t) std::memcpy(d + t * pitch, src + t * MR, sizeof(T) * MR);
+    for (; t < t1; ++t)
+      for (int64_t r = 0; r < mc - t * MR; ++r) d[t * pitch + r] = src[t * MR + r];
   }
 }
 

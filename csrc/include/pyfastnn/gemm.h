@@ -45,4 +45,7 @@ Isa best_isa();               // what the run-time dispatch picks
 Isa active_isa();
 void set_active_isa(Isa isa);  // precondition: isa_supported(isa)
 
+// float32 FMA throughput of the active ISA's registers, measured over about `seconds`.
+double fma_peak_gflops(int num_threads, double seconds);
+
 }  // namespace pyfastnn
