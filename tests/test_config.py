@@ -12,6 +12,12 @@ from pyfastnn import _C
 from pyfastnn.backends import cpu
 
 
+def _run(code, **env):
+    # from a neutral directory: the source tree (no compiled _C) must not shadow the install
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env},
+                          cwd=os.path.dirname(os.path.abspath(os.sep)))
+
+
 def test_threads_roundtrip():
     before = pf.get_num_threads()
     try:
@@ -24,8 +30,9 @@ def test_threads_roundtrip():
 
 
 def test_default_threads_are_the_available_cores():
-    out = subprocess.run([sys.executable, "-c", "import os, pyfastnn as pf; print(pf.get_num_threads(), len(os.sched_getaffinity(0)))"],
-                         capture_output=True, text=True, check=True).stdout.split()
+    r = _run("import os, pyfastnn as pf; print(pf.get_num_threads(), len(os.sched_getaffinity(0)))")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.split()
     assert out[0] == out[1]
 
 
@@ -50,10 +57,6 @@ def test_isa_selection():
     if "avx512" not in supported:
         with pytest.raises(ValueError, match="'avx512' is not supported"):
             cpu.set_isa("avx512")
-
-
-def _run(code, **env):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **env})
 
 
 def test_isa_forced_by_environment():

@@ -5,14 +5,18 @@ import shutil
 import numpy as np
 import pytest
 
+from pyfastnn import _C
 from pyfastnn.config import cuda_status
 
 
-def test_cuda_module_built_when_nvcc_is_available():
+def test_cuda_module_matches_the_build_configuration():
     built, count, names, note = cuda_status()
-    if shutil.which("nvcc") is None:
-        pytest.skip("no nvcc on this machine: the CPU-only build is expected")
-    assert built, note
+    info = _C.build_info
+    assert built == info["cuda_built"], note
+    if info["cuda_mode"] == "AUTO" and shutil.which("nvcc"):
+        assert built, "nvcc is on PATH, so PYFASTNN_CUDA=AUTO must build pyfastnn._cuda"
+    if not built:
+        pytest.skip(f"pyfastnn._cuda not built (PYFASTNN_CUDA={info['cuda_mode']})")
     from pyfastnn import _cuda
 
     assert _cuda.runtime_version() >= 11000

@@ -11,6 +11,10 @@
 #ifndef PYFASTNN_VERSION
 #define PYFASTNN_VERSION "dev"
 #endif
+#ifndef PYFASTNN_CUDA_MODE
+#define PYFASTNN_CUDA_MODE "unknown"
+#define PYFASTNN_CUDA_BUILT 0
+#endif
 
 namespace pyfastnn {
 namespace bind {
@@ -74,6 +78,8 @@ PYBIND11_MODULE(_C, m) {
 #else
   build["x86_kernels"] = false;
 #endif
+  build["cuda_mode"] = PYFASTNN_CUDA_MODE;  // AUTO | ON | OFF, as configured
+  build["cuda_built"] = bool(PYFASTNN_CUDA_BUILT);
   m.attr("build_info") = build;
 
   bind::register_gemm(m);
