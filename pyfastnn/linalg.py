@@ -105,11 +105,8 @@ def _matmul_general(a, b, out):
         a3 = _batched(a2, batch, count)
         b3 = _batched(b2, batch, count)
         (aa, ta), (bb, tb) = _gemm_operand(a3), _gemm_operand(b3)
-        c3 = c.reshape(count, m, n)
-        _C.gemm_strided_batched(aa, bb, c3, trans_a=ta, trans_b=tb)
-        if not np.shares_memory(c3, c) and c3.size:
-            c[...] = c3.reshape(result_shape)
-    return (out if out is not None else c.reshape(final_shape))
+        _C.gemm_strided_batched(aa, bb, c.reshape(count, m, n), trans_a=ta, trans_b=tb)  # c is contiguous
+    return out if out is not None else c.reshape(final_shape)
 
 
 def _batched(x, batch, count):
