@@ -1,6 +1,9 @@
 #include "bindings/common.h"
 
+#include <algorithm>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "pyfastnn/cpu_features.h"
 
@@ -80,6 +83,22 @@ MatrixArg matrix_arg(const py::array& arr, int ndim, const char* op, const char*
     m.batch_stride = elements(0, m.batch);
   }
   return m;
+}
+
+static std::vector<std::pair<std::string, BindingFn>>& registry() {
+  static std::vector<std::pair<std::string, BindingFn>> r;  // built on first use: no init-order issue
+  return r;
+}
+
+int add_binding(const char* name, BindingFn fn) {
+  registry().emplace_back(name, fn);
+  return static_cast<int>(registry().size());
+}
+
+void run_bindings(py::module_& m) {
+  auto r = registry();
+  std::sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [name, fn] : r) fn(m);
 }
 
 }  // namespace bind

@@ -44,5 +44,17 @@ struct MatrixArg {
 
 MatrixArg matrix_arg(const py::array& arr, int ndim, const char* op, const char* arg);
 
+// Registry of binding functions: every bindings/*.cpp registers its own at load time, so
+// adding an area never touches module.cpp. Use as
+//   PYFASTNN_BINDINGS(softmax) { m.def(...); }
+using BindingFn = void (*)(py::module_&);
+int add_binding(const char* name, BindingFn fn);
+void run_bindings(py::module_& m);  // in name order
+
 }  // namespace bind
 }  // namespace pyfastnn
+
+#define PYFASTNN_BINDINGS(name)                                                                  \
+  static void pyfastnn_bind_##name(pybind11::module_& m);                                        \
+  static const int pyfastnn_bind_reg_##name = ::pyfastnn::bind::add_binding(#name, &pyfastnn_bind_##name); \
+  static void pyfastnn_bind_##name(pybind11::module_& m)

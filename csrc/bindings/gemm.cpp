@@ -94,8 +94,12 @@ void gemm_any(const char* op, int ndim, const py::object& a, const py::object& b
 }
 
 }  // namespace
+}  // namespace bind
+}  // namespace pyfastnn
 
-void register_gemm(py::module_& m) {
+using namespace pyfastnn::bind;
+
+PYFASTNN_BINDINGS(gemm) {
   using namespace pybind11::literals;
   m.def(
       "gemm",
@@ -111,6 +115,3 @@ void register_gemm(py::module_& m) {
       "a"_a, "b"_a, "c"_a, "alpha"_a = 1.0, "beta"_a = 0.0, "trans_a"_a = false, "trans_b"_a = false,
       "gemm over the leading (batch) dimension of 3-D arrays; a or b may have batch stride 0 (numpy.broadcast_to).");
 }
-
-}  // namespace bind
-}  // namespace pyfastnn

@@ -1,4 +1,4 @@
-// pyfastnn._C: the CPU kernels. Each register_* function binds one area.
+// pyfastnn._C: the CPU kernels. Each bindings/*.cpp file binds one area (PYFASTNN_BINDINGS).
 #include <omp.h>
 
 #include <initializer_list>
@@ -15,12 +15,6 @@
 #define PYFASTNN_CUDA_MODE "unknown"
 #define PYFASTNN_CUDA_BUILT 0
 #endif
-
-namespace pyfastnn {
-namespace bind {
-void register_gemm(py::module_& m);
-}  // namespace bind
-}  // namespace pyfastnn
 
 namespace py = pybind11;
 using namespace pyfastnn;
@@ -82,5 +76,5 @@ PYBIND11_MODULE(_C, m) {
   build["cuda_built"] = bool(PYFASTNN_CUDA_BUILT);
   m.attr("build_info") = build;
 
-  bind::register_gemm(m);
+  bind::run_bindings(m);  // every bindings/*.cpp (PYFASTNN_BINDINGS)
 }

@@ -1,11 +1,8 @@
-"""NumPy reference of every kernel: the definition of "correct".
-
-Each function computes in float64 (or wider) and returns the result in the dtype of its
-inputs, so the C++ and CUDA kernels can be compared against it with a tolerance that only
-reflects their own rounding.
-"""
+"""Reference GEMM."""
 
 import numpy as np
+
+__all__ = ["gemm"]
 
 
 def gemm(a, b, c=None, alpha=1.0, beta=0.0, trans_a=False, trans_b=False):

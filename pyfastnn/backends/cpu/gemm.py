@@ -1,4 +1,4 @@
-"""The C++ CPU kernels (pyfastnn._C) and the choice of instruction set.
+"""GEMM kernels and the choice of instruction set.
 
 The instruction set is picked at run time from what the CPU supports (AVX-512, AVX2+FMA,
 portable). Set the environment variable PYFASTNN_ISA (avx512 | avx2 | portable |
@@ -7,10 +7,19 @@ avx512_emulated) before import, or call `set_isa`, to force one.
 
 import os
 
-from .. import _C
+from ... import _C
+
+__all__ = ["gemm", "gemm_strided_batched"]
 
 gemm = _C.gemm
 gemm_strided_batched = _C.gemm_strided_batched
+
+
+def peak_gflops(threads=None, seconds=0.25):
+    """Measured FP32 FMA peak (GFLOP/s) of the active instruction set."""
+    from ...config import get_num_threads
+
+    return _C.peak_gflops(threads or get_num_threads(), seconds)
 
 
 def isa():

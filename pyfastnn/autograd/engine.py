@@ -1,0 +1,150 @@
+"""Reverse-mode traversal of the graph built by Function.apply."""
+
+import numpy as np
+
+from .function import AccumulateGrad
+from .grad_mode import no_grad
+
+SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time."
+)
+
+
+def _root(a):
+    """The array that owns a's memory (views point to their base)."""
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return a
+
+
+class _Delivery:
+    """Hands gradient arrays to their destinations so that no two destinations share
+    memory: an array (or a view of it) held by one destination goes to a second one as a
+    copy. A node's incoming gradients are released once its backward has run, so an
+    identity-like backward passes its gradient on without copying."""
+
+    __slots__ = ("owners",)
+
+    def __init__(self, *already_owned):
+        self.owners = {id(_root(a)) for a in already_owned if a is not None}
+
+    def __call__(self, g):
+        key = id(_root(g))
+        if key in self.owners:
+            return g.copy()
+        self.owners.add(key)
+        return g
+
+    def release(self, grads):
+        for g in grads:
+            if g is not None:
+                self.owners.discard(id(_root(g)))
+
+
+def _dependencies(roots):
+    """Number of graph edges into each node reachable from the roots."""
+    deps = {}
+    stack = list(roots)
+    seen = set(roots)
+    while stack:
+        node = stack.pop()
+        for edge in node.next:
+            if edge is None:
+                continue
+            nxt = edge[0]
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps
+
+
+def run_backward(roots, root_grads, retain_graph=False, capture=None):
+    """Propagate root_grads (arrays) from roots ((node, output_index) pairs) to the leaves.
+
+    With capture (a dict {(node, output_index): None}), the gradients reaching those edges
+    are stored there instead of being accumulated into leaves' .grad (autograd.grad).
+    """
+    nodes = [n for n, _ in roots]
+    deps = _dependencies(nodes)
+    deliver = _Delivery(*root_grads)
+    buffers = {}
+    for (node, idx), g in zip(roots, root_grads):
+        _add(buffers, node, idx, g, deliver)
+    ready = [n for n in dict.fromkeys(nodes) if deps.get(n, 0) == 0]
+
+    with no_grad():
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if grads is None:
+                grads = [None] * node.n_outputs
+            if capture is not None:
+                for i, g in enumerate(grads):
+                    if (node, i) in capture:
+                        capture[(node, i)] = g if capture[(node, i)] is None else capture[(node, i)] + g
+            if type(node) is AccumulateGrad:
+                if capture is None and grads[0] is not None:
+                    _accumulate(node.variable, grads[0])
+            else:
+                _call(node, grads, retain_graph, buffers, deliver)
+            for edge in node.next:
+                if edge is None:
+                    continue
+                nxt = edge[0]
+                deps[nxt] -= 1
+                if deps[nxt] == 0:
+                    ready.append(nxt)
+
+
+def _call(node, grads, retain_graph, buffers, deliver):
+    if node._freed:
+        raise RuntimeError(SECOND_BACKWARD)
+    if not node.allow_none_grads and any(g is None for g in grads):
+        grads = [
+            g if g is not None else _zeros_like_output(node, i) for i, g in enumerate(grads)
+        ]
+    in_grads = node.backward(*grads)
+    if type(in_grads) is not tuple:
+        in_grads = (in_grads,)
+    if len(in_grads) != len(node.next):
+        raise RuntimeError(
+            f"{node.name()} returned {len(in_grads)} gradients, expected {len(node.next)} (one per input)"
+        )
+    if not retain_graph:
+        node._release()
+    deliver.release(grads)
+    for edge, g in zip(node.next, in_grads):
+        if edge is not None and g is not None:
+            _add(buffers, edge[0], edge[1], g, deliver)
+
+
+def _zeros_like_output(node, i):
+    shape, dtype = node.output_meta[i]
+    return np.zeros(shape, dtype)
+
+
+def _add(buffers, node, idx, g, deliver):
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * node.n_outputs
+    if slots[idx] is None:
+        slots[idx] = deliver(g)
+    else:
+        slots[idx] = slots[idx] + g
+
+
+def _accumulate(t, g):
+    from ..tensor import Tensor
+
+    if g.shape != t.shape:
+        raise RuntimeError(f"gradient of shape {g.shape} does not match its tensor's shape {t.shape}")
+    if t.grad is None:
+        if g.dtype != t.dtype or not g.flags.c_contiguous or not g.flags.writeable or g.base is not None:
+            g = np.array(g, dtype=t.dtype, order="C")
+        t.grad = Tensor._wrap(g)
+    else:
+        t.grad.data += g

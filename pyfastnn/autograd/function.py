@@ -1,0 +1,116 @@
+"""Function: one autograd node. `forward` and `backward` work on raw arrays (numpy or
+cupy); `apply` wraps them in Tensors and links the graph only when gradients are needed.
+
+Ops are written at layer granularity (a whole linear layer, a whole loss), so the Python
+work per node stays small next to the kernel it calls.
+"""
+
+import numpy as np
+
+from .grad_mode import is_grad_enabled
+
+
+class Function:
+    """Subclass and define:
+
+        def forward(self, *arrays, **params) -> array or tuple of arrays
+        def backward(self, *grad_outputs) -> one gradient (array or None) per positional input
+
+    Non-tensor positional arguments are passed through unchanged and get None as gradient.
+    `self.needs_input_grad[i]` says whether input i wants a gradient; store what backward
+    needs as attributes of self (they are dropped once backward has run, unless
+    retain_graph). A backward that runs on float outputs may return a gradient that
+    aliases its grad_output: the engine copies where sharing would be unsafe.
+    """
+
+    # engine bookkeeping (set by apply)
+    next = ()  # per positional input: (node, output_index) or None
+    n_outputs = 1
+    _freed = False
+    # when True, backward is called with None for outputs that received no gradient
+    # instead of zeros
+    allow_none_grads = False
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from ..tensor import Tensor  # late import: tensor.py imports this module
+
+        requires = False
+        if is_grad_enabled():
+            for a in args:
+                if type(a) is Tensor or isinstance(a, Tensor):
+                    if a.requires_grad:
+                        requires = True
+                        break
+        ctx = cls()
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        if requires:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        else:
+            ctx.needs_input_grad = (False,) * len(args)
+        out = ctx.forward(*arrays, **kwargs)
+        if type(out) is tuple:
+            out = tuple(np.asarray(o) if isinstance(o, np.generic) else o for o in out)
+        elif isinstance(out, np.generic):  # numpy reductions and 0-d math return scalars
+            out = np.asarray(out)
+
+        if not requires:
+            if type(out) is tuple:
+                return tuple(Tensor._wrap(o) for o in out)
+            return Tensor._wrap(out)
+
+        ctx.next = tuple(_edge(a) if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+        if type(out) is tuple:
+            ctx.n_outputs = len(out)
+            ctx.output_meta = tuple((o.shape, o.dtype) for o in out)
+            return tuple(Tensor._wrap(o, ctx, i, _is_float(o)) for i, o in enumerate(out))
+        return Tensor._wrap(out, ctx, 0, _is_float(out))
+
+    def _release(self):
+        """Drop what forward saved; keep only the edges needed to report a second use."""
+        keep = {"next": self.next, "n_outputs": self.n_outputs, "_freed": True}
+        self.__dict__.clear()
+        self.__dict__.update(keep)
+
+    def name(self):
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+
+def _is_float(a):
+    return a.dtype.kind in "fc"
+
+
+class AccumulateGrad:
+    """The node at a leaf tensor: adds the incoming gradient to `tensor.grad`."""
+
+    __slots__ = ("variable", "__weakref__")
+    next = ()
+    n_outputs = 1
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
+
+
+def _edge(t):
+    """The graph edge a gradient for tensor t travels along."""
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._output_nr)
+    acc = t._accumulator
+    if acc is None:
+        acc = t._accumulator = AccumulateGrad(t)
+    return (acc, 0)

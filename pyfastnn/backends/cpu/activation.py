@@ -1,0 +1,3 @@
+"""(placeholder: activation kernels, filled in by the activation work)"""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""(placeholder: filled in by the activation work)"""
+
+__all__ = []

@@ -1,0 +1,1 @@
+"""Differentiable operations: one autograd Function per op."""

@@ -1,0 +1,3 @@
+"""(placeholder: filled in by the dropout work)"""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""(placeholder: filled in by the loss work)"""
+
+__all__ = []
