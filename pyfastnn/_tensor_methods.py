@@ -13,8 +13,13 @@ from .tensor import Tensor, _unwrap_index
 
 
 def _operand(x):
-    """Tensors and numbers pass through; anything array-like becomes a constant array."""
-    if isinstance(x, (Tensor, int, float, bool, np.ndarray, np.generic)):
+    """Tensors and numbers pass through; anything array-like becomes a constant array.
+    NumPy scalars count as Python numbers (as in PyTorch: x * np.float64(2) stays float32)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.generic):  # before float: np.float64 is a float subclass
+        return x.item()
+    if isinstance(x, (int, float, bool, np.ndarray)):
         return x
     if hasattr(x, "__cuda_array_interface__"):
         return x
@@ -136,7 +141,9 @@ def var(a, dim=None, unbiased=None, keepdim=False, correction=None):
 
 
 def std(a, dim=None, unbiased=None, keepdim=False, correction=None):
-    return sqrt(var(a, dim, unbiased, keepdim, correction))
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return R.Std.apply(_need_tensor(a, "std"), dim=dim, correction=correction, keepdim=keepdim)
 
 
 def max(a, dim=None, keepdim=False):
@@ -144,7 +151,7 @@ def max(a, dim=None, keepdim=False):
         return maximum(a, dim)
     if dim is None:
         return R.MaxMinAll.apply(a, take_max=True)
-    return R.ValuesIndices(*R.MaxMin.apply(a, dim, keepdim=keepdim, take_max=True))
+    return R.ValuesIndices(*R.MaxMin.apply(a, dim=dim, keepdim=keepdim, take_max=True))
 
 
 def min(a, dim=None, keepdim=False):
@@ -152,7 +159,7 @@ def min(a, dim=None, keepdim=False):
         return minimum(a, dim)
     if dim is None:
         return R.MaxMinAll.apply(a, take_max=False)
-    return R.ValuesIndices(*R.MaxMin.apply(a, dim, keepdim=keepdim, take_max=False))
+    return R.ValuesIndices(*R.MaxMin.apply(a, dim=dim, keepdim=keepdim, take_max=False))
 
 
 def argmax(a, dim=None, keepdim=False):
@@ -248,6 +255,12 @@ def unsqueeze(a, dim):
 def expand(a, *sizes):
     sizes = _shape_arg(sizes)
     lead = len(sizes) - a.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes ({len(sizes)}) must be at least the tensor's number of "
+                           f"dimensions ({a.ndim})")
+    if -1 in sizes[:lead]:
+        raise RuntimeError(f"expand: the expanded size -1 isn't allowed in a leading, non-existing dimension "
+                           f"{sizes.index(-1)}")
     shape = tuple(a.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return S.Expand.apply(a, shape=shape)
 

@@ -66,8 +66,8 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
         data = data.data
     if dtype is not None:
         arr = np.array(data, dtype=np.dtype(dtype))
-    elif isinstance(data, np.ndarray):
-        arr = data.copy()
+    elif isinstance(data, (np.ndarray, np.generic)):  # numpy arrays and scalars keep their dtype
+        arr = np.array(data)
     else:
         arr = np.array(data)
         if arr.dtype.kind == "f":

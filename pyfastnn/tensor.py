@@ -1,6 +1,8 @@
 """Tensor: an n-dimensional array (numpy on the CPU, CuPy on the GPU) with reverse-mode
 autograd. Operations build the graph through the Functions in pyfastnn.ops."""
 
+import weakref
+
 import numpy as np
 
 from .autograd.engine import _accumulate, run_backward
@@ -96,19 +98,21 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
     def retain_grad(self):
         """Keep .grad on this non-leaf tensor after backward (leaves always keep it)."""
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
         if self.grad_fn is not None and not self._retains_grad:
             self._retains_grad = True
-            from .ops.shape import RetainGrad
-
-            # route the gradient through a node that stores it on this tensor
-            node = RetainGrad()
-            node.target = self
-            node.next = ((self.grad_fn, self._output_nr),)
-            self.grad_fn, self._output_nr = node, 0
+            # the engine stores the gradient reaching this output of grad_fn on this tensor
+            node = self.grad_fn
+            if node._retained is None:
+                node._retained = {}
+            node._retained[self._output_nr] = weakref.ref(self)
 
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's .grad (scalar self, or with `gradient`)."""
@@ -237,6 +241,17 @@ class Tensor:
             kind = "a leaf Variable that requires grad" if self.grad_fn is None else "a tensor in the autograd graph"
             raise RuntimeError(f"{what}: {kind} is being used in an in-place operation; wrap it in pf.no_grad()")
 
+    @staticmethod
+    def _check_source(what, value):
+        """Copying a tensor that requires grad into another is not recorded (PyTorch records
+        it): refuse rather than silently lose the gradient."""
+        if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{what}: the value requires grad, and copying it into another tensor is not recorded by autograd "
+                "(its gradient would be lost); build the result with pf.stack / pf.cat / pf.where instead, or "
+                "copy value.detach()"
+            )
+
     def _inplace(self, what, values):
         self._check_inplace(what)
         self.data[...] = values
@@ -249,6 +264,7 @@ class Tensor:
         return self._inplace("fill_", value)
 
     def copy_(self, src):
+        self._check_source("copy_", src)
         return self._inplace("copy_", src.data if isinstance(src, Tensor) else src)
 
     def normal_(self, mean=0.0, std=1.0):
@@ -286,12 +302,16 @@ class Tensor:
 
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
+        self._check_source("__setitem__", value)
         self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
 
     # in-place operators: in place when nothing is recorded, else a new tensor (rebinding)
     def _iop(self, op, other):
-        if self.requires_grad and is_grad_enabled():
-            return op(self, other)
+        if is_grad_enabled() and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+            if self.requires_grad and self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation; "
+                                   "wrap it in pf.no_grad()")
+            return op(self, other)  # recorded: a new tensor (acc += x keeps x's gradient)
         result = op(Tensor._wrap(self.data), other)
         self.data[...] = result.data
         return self
@@ -310,11 +330,11 @@ class Tensor:
 
     # ---- representation ----
     def __repr__(self):
-        body = np.array2string(self.data if self.device == "cpu" else self.data.get(), separator=", ",
-                               prefix="tensor(")
+        body = _format_array(self.data if self.device == "cpu" else self.data.get())
         extras = []
-        if self.data.dtype != np.float32 and not (self.data.dtype == np.int64 and self.data.size):
-            extras.append(f"dtype={self.data.dtype}")
+        dt = self.data.dtype
+        if not (dt == np.float32 or dt == np.bool_ or (dt == np.int64 and self.data.size)):
+            extras.append(f"dtype={dt}")
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
         if self.grad_fn is not None:
@@ -324,6 +344,24 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     __hash__ = object.__hash__
+
+
+def _format_array(a):
+    """numpy's layout with PyTorch's number format: floats with 4 fixed decimals (1.5000),
+    or as "1." when every value is integral, scientific when the magnitudes call for it."""
+    kwargs = {}
+    if a.dtype.kind == "f" and a.size:
+        finite = a[np.isfinite(a)]
+        integral = bool(np.all(finite == np.round(finite)))
+        nonzero = np.abs(finite[finite != 0])
+        if nonzero.size:
+            hi, lo = float(nonzero.max()), float(nonzero.min())
+            sci = hi >= 1e8 or hi / lo > 1000 or lo < 1e-4
+        else:
+            sci = False
+        if not integral or sci:
+            kwargs = dict(precision=4, floatmode="fixed")
+    return np.array2string(a, separator=", ", prefix="tensor(", **kwargs)
 
 
 def _unwrap_index(index):

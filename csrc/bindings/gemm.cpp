@@ -1,5 +1,7 @@
-// pyfastnn._C.gemm / gemm_strided_batched: C = alpha * op(A) @ op(B) + beta * C in place.
+// pyfastnn._C.gemm / gemm_strided_batched: C = act(alpha * op(A) @ op(B) + beta * C + bias)
+// in place.
 #include "bindings/common.h"
+#include "bindings/gemm_epilogue.h"
 #include "pyfastnn/gemm.h"
 
 namespace pyfastnn {
@@ -23,7 +25,9 @@ bool overlaps(Span x, Span y) { return x.lo < y.hi && y.lo < x.hi; }
 
 template <class T>
 void gemm_checked(const char* op, int ndim, const py::handle& a_obj, const py::handle& b_obj, const py::handle& c_obj,
-                  double alpha, double beta, bool trans_a, bool trans_b) {
+                  double alpha, double beta, bool trans_a, bool trans_b, const py::handle& bias_obj,
+                  const py::handle& act_obj) {
+  const GemmActivation act = parse_activation(act_obj, op);
   py::array a_arr = as_array<T>(a_obj, op, "a");
   py::array b_arr = as_array<T>(b_obj, op, "b");
   py::array c_arr = as_array<T>(c_obj, op, "c");
@@ -53,6 +57,10 @@ void gemm_checked(const char* op, int ndim, const py::handle& a_obj, const py::h
     value_error(op, "argument 'c' has overlapping batch items");
   if (overlaps(span_of(c, sizeof(T)), span_of(a, sizeof(T))) || overlaps(span_of(c, sizeof(T)), span_of(b, sizeof(T))))
     value_error(op, "argument 'c' must not share memory with 'a' or 'b'");
+  const T* bias = bias_arg<T>(bias_obj, n, op);
+  if (bias && overlaps(span_of(c, sizeof(T)), Span{reinterpret_cast<const char*>(bias),
+                                                     reinterpret_cast<const char*>(bias + n)}))
+    value_error(op, "argument 'c' must not share memory with 'bias'");
 
   GemmArgs<T> g;
   g.trans_a = trans_a;
@@ -68,6 +76,8 @@ void gemm_checked(const char* op, int ndim, const py::handle& a_obj, const py::h
   g.beta = static_cast<T>(beta);
   g.c = static_cast<T*>(c.data);
   g.ldc = c.ld;
+  g.bias = bias;
+  g.act = act;
   const int threads = num_threads();
   py::gil_scoped_release release;
   if (ndim == 2) {
@@ -83,12 +93,12 @@ void gemm_checked(const char* op, int ndim, const py::handle& a_obj, const py::h
 }
 
 void gemm_any(const char* op, int ndim, const py::object& a, const py::object& b, const py::object& c, double alpha,
-              double beta, bool trans_a, bool trans_b) {
+              double beta, bool trans_a, bool trans_b, const py::object& bias, const py::object& act) {
   // a's dtype picks sgemm or dgemm; b and c must match it (no silent conversions)
   if (py::isinstance<py::array>(a) && py::reinterpret_borrow<py::array>(a).dtype().is(py::dtype::of<double>()))
-    gemm_checked<double>(op, ndim, a, b, c, alpha, beta, trans_a, trans_b);
+    gemm_checked<double>(op, ndim, a, b, c, alpha, beta, trans_a, trans_b, bias, act);
   else if (py::isinstance<py::array>(a) && py::reinterpret_borrow<py::array>(a).dtype().is(py::dtype::of<float>()))
-    gemm_checked<float>(op, ndim, a, b, c, alpha, beta, trans_a, trans_b);
+    gemm_checked<float>(op, ndim, a, b, c, alpha, beta, trans_a, trans_b, bias, act);
   else
     type_error(op, "a", "a float32 or float64 numpy array", a);
 }
@@ -104,14 +114,23 @@ PYFASTNN_BINDINGS(gemm) {
   m.def(
       "gemm",
       [](const py::object& a, const py::object& b, const py::object& c, double alpha, double beta, bool trans_a,
-         bool trans_b) { gemm_any("gemm", 2, a, b, c, alpha, beta, trans_a, trans_b); },
+         bool trans_b, const py::object& bias, const py::object& activation) {
+        gemm_any("gemm", 2, a, b, c, alpha, beta, trans_a, trans_b, bias, activation);
+      },
       "a"_a, "b"_a, "c"_a, "alpha"_a = 1.0, "beta"_a = 0.0, "trans_a"_a = false, "trans_b"_a = false,
-      "c = alpha * op(a) @ op(b) + beta * c in place. a, b, c: 2-D float32 (sgemm) or float64 (dgemm) arrays, "
-      "row-major with unit stride along the last dimension and any leading dimension; op(x) = x.T when trans_x.");
+      py::kw_only(), "bias"_a = py::none(), "activation"_a = py::none(),
+      "c = act(alpha * op(a) @ op(b) + beta * c + bias) in place. a, b, c: 2-D float32 (sgemm) or float64 (dgemm) "
+      "arrays, row-major with unit stride along the last dimension and any leading dimension; op(x) = x.T when "
+      "trans_x. Epilogue, fused into the kernel's store: bias (None or a contiguous 1-D array of c's dtype with one "
+      "value per column of c) and activation (None or 'relu').");
   m.def(
       "gemm_strided_batched",
       [](const py::object& a, const py::object& b, const py::object& c, double alpha, double beta, bool trans_a,
-         bool trans_b) { gemm_any("gemm_strided_batched", 3, a, b, c, alpha, beta, trans_a, trans_b); },
+         bool trans_b, const py::object& bias, const py::object& activation) {
+        gemm_any("gemm_strided_batched", 3, a, b, c, alpha, beta, trans_a, trans_b, bias, activation);
+      },
       "a"_a, "b"_a, "c"_a, "alpha"_a = 1.0, "beta"_a = 0.0, "trans_a"_a = false, "trans_b"_a = false,
-      "gemm over the leading (batch) dimension of 3-D arrays; a or b may have batch stride 0 (numpy.broadcast_to).");
+      py::kw_only(), "bias"_a = py::none(), "activation"_a = py::none(),
+      "gemm over the leading (batch) dimension of 3-D arrays; a or b may have batch stride 0 (numpy.broadcast_to); "
+      "the same bias (one value per column) and activation apply to every item.");
 }

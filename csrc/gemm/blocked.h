@@ -131,6 +131,9 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = min64(KC, K - pc);
         const T beta = pc == 0 ? g.beta : T(1);
+        const bool last = pc + kc >= K;  // the epilogue goes with the last K block's store
+        const T* bias = last ? g.bias : nullptr;
+        const int act = last ? static_cast<int>(g.act) : 0;
         const T* a_src = g.trans_a ? g.a + pc * g.lda + ic : g.a + ic * g.lda + pc;
         if (!direct_a) {  // all threads pack a share of the A block, then wait for the rest
           pack_a_panels<T, MR>(g.trans_a, a_src, g.lda, mc, kc, m_tiles * tid / nthreads,
@@ -150,7 +153,8 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
               const int64_t j = jc + t * NR;
               const int cols = static_cast<int>(min64(NR, N - j));
               kernels[rows - 1][(cols - 1) / V::W](kc, a_panel, g.lda, b_block + t * NR * kc,
-                                                  g.c + (ic + i) * g.ldc + j, g.ldc, g.alpha, beta, cols);
+                                                  g.c + (ic + i) * g.ldc + j, g.ldc, g.alpha, beta, cols,
+                                                  bias ? bias + j : nullptr, act);
             }
           }
         }

@@ -44,15 +44,20 @@ int useful_threads(int64_t m, int64_t n, int64_t k, int requested) {
   return cap < requested ? static_cast<int>(cap) : requested;
 }
 
-// C = beta * C for the cases with no product to add (k == 0 or alpha == 0).
+// C = act(beta * C + bias) for the cases with no product to add (k == 0 or alpha == 0).
 template <class T>
 void scale_c(const GemmArgs<T>& g) {
+  const bool relu = g.act == GemmActivation::relu;
   for (int64_t i = 0; i < g.m; ++i) {
     T* row = g.c + i * g.ldc;
     if (g.beta == T(0))
       std::memset(row, 0, sizeof(T) * g.n);
     else if (g.beta != T(1))
       for (int64_t j = 0; j < g.n; ++j) row[j] *= g.beta;
+    if (g.bias)
+      for (int64_t j = 0; j < g.n; ++j) row[j] += g.bias[j];
+    if (relu)
+      for (int64_t j = 0; j < g.n; ++j) row[j] = row[j] < T(0) ? T(0) : row[j];
   }
 }
 

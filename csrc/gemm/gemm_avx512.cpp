@@ -1,5 +1,7 @@
 // AVX-512 kernels (32 ZMM registers): 12 x 32 float tile = 24 accumulators + 2 B + 1 A.
 #define PYFASTNN_ISA_NS avx512
+// GCC 12 warns inside its own AVX-512 headers (_mm512_undefined_*), a known false positive.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "gemm/blocked.h"
 #include "gemm/kernel_table.h"
 #include "gemm/peak.h"

@@ -16,10 +16,13 @@ enum class ALayout { k_major, row_major };
 // C[0:ROWS, 0:n] = alpha * (A_panel · B_panel) + beta * C for one tile: ROWS <= MR rows of
 // A, COLSV <= NRV vectors of B (n <= COLSV * W columns are written). The B panel is kc
 // rows of NR = NRV * W values. The accumulators stay in registers for the whole k loop.
+// Epilogue (the last K block only; otherwise bias is null and act 0): bias[0:n] is added
+// to every row (null: none), then act (GemmActivation: 0 none, 1 relu).
 template <class V, int MR, int NRV, int ROWS, int COLSV, ALayout LAYOUT, int LD>
 __attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __restrict a, int64_t a_ld,
                                             const typename V::T* __restrict b, typename V::T* __restrict c,
-                                            int64_t ldc, typename V::T alpha, typename V::T beta, int n) {
+                                            int64_t ldc, typename V::T alpha, typename V::T beta, int n,
+                                            const typename V::T* __restrict bias, int act) {
   using T = typename V::T;
   using R = typename V::R;
   constexpr int W = V::W, NR = NRV * W;
@@ -56,6 +59,23 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __r
   }
 
   const R va = V::set1(alpha);
+  const bool epilogue = bias != nullptr || act != 0;
+  if (n == COLSV * W && epilogue) {
+    R vbias[COLSV];
+#pragma GCC unroll 8
+    for (int j = 0; j < COLSV; ++j) vbias[j] = bias ? V::loadu(bias + j * W) : V::zero();
+    const R vb = V::set1(beta);
+#pragma GCC unroll 32
+    for (int r = 0; r < ROWS; ++r)
+#pragma GCC unroll 8
+      for (int j = 0; j < COLSV; ++j) {
+        T* cp = c + r * ldc + j * W;
+        R v = beta == T(0) ? V::mul(va, acc[r][j]) : V::fma(va, acc[r][j], V::mul(vb, V::loadu(cp)));
+        v = V::add(v, vbias[j]);
+        V::storeu(cp, act ? V::relu(v) : v);
+      }
+    return;
+  }
   if (n == COLSV * W) {
     if (beta == T(0)) {
 #pragma GCC unroll 32
@@ -87,6 +107,11 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __r
       for (int j = 0; j < n; ++j) crow[j] = trow[j];
     else
       for (int j = 0; j < n; ++j) crow[j] = trow[j] + beta * crow[j];
+    if (epilogue)
+      for (int j = 0; j < n; ++j) {
+        const T v = bias ? crow[j] + bias[j] : crow[j];
+        crow[j] = act && v < T(0) ? T(0) : v;  // NaN stays NaN
+      }
   }
 }
 
@@ -95,7 +120,7 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __r
 template <class V, int MR, int NRV, ALayout LAYOUT, int LD>
 struct MicroKernelTable {
   using T = typename V::T;
-  using Fn = void (*)(int64_t, const T*, int64_t, const T*, T*, int64_t, T, T, int);
+  using Fn = void (*)(int64_t, const T*, int64_t, const T*, T*, int64_t, T, T, int, const T*, int);
   Fn fn[MR][NRV];
 
   template <int R, int C>

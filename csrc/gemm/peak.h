@@ -43,6 +43,7 @@ double fma_peak_gflops(int threads, double seconds) {
 #pragma omp parallel num_threads(threads)
     { sink = fma_chains<V>(iters, typename V::T(1) + typename V::T(omp_get_thread_num())); }
     const double t = std::chrono::duration<double>(clock::now() - t0).count();
+    (void)sink;  // volatile: the chains' result is stored, so they are not optimised away
     if (t >= seconds || iters > (1L << 40)) return double(threads) * iters * CHAINS * V::W * 2 / t / 1e9;
     iters = t > 1e-4 ? long(iters * 1.2 * seconds / t) + 1 : iters * 16;
   }

@@ -1,6 +1,6 @@
 // Thin vector traits the GEMM micro-kernel is written against: one register type R of W
-// lanes of T and the handful of operations the kernel needs. Which traits exist depends on
-// the flags of the translation unit including this header (see CMakeLists.txt).
+// lanes of T and the handful of operations the kernel and its epilogue need. Which traits
+// exist depends on the flags of the translation unit including this header (CMakeLists.txt).
 #pragma once
 #include <cstdint>
 #if defined(__AVX2__) || defined(__AVX512F__)
@@ -31,6 +31,8 @@ struct VecExt {
   static R bcast(const T* p) { return R{} + *p; }
   static R fma(R a, R b, R c) { return a * b + c; }
   static R mul(R a, R b) { return a * b; }
+  static R add(R a, R b) { return a + b; }
+  static R relu(R v) { return v < R{} ? R{} : v; }  // max(v, 0); NaN stays NaN
 };
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -47,6 +49,9 @@ struct Avx2F32 {
   static R bcast(const T* p) { return _mm256_broadcast_ss(p); }
   static R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
   static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
+  static R add(R a, R b) { return _mm256_add_ps(a, b); }
+  // max(v, 0): when an operand is NaN, MAXPS returns the second one, so NaN stays NaN
+  static R relu(R v) { return _mm256_max_ps(_mm256_setzero_ps(), v); }
 };
 
 struct Avx2F64 {
@@ -62,6 +67,8 @@ struct Avx2F64 {
   static R bcast(const T* p) { return _mm256_broadcast_sd(p); }
   static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
   static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
+  static R add(R a, R b) { return _mm256_add_pd(a, b); }
+  static R relu(R v) { return _mm256_max_pd(_mm256_setzero_pd(), v); }
 };
 #endif
 
@@ -79,6 +86,8 @@ struct Avx512F32 {
   static R bcast(const T* p) { return _mm512_set1_ps(*p); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
+  static R add(R a, R b) { return _mm512_add_ps(a, b); }
+  static R relu(R v) { return _mm512_max_ps(_mm512_setzero_ps(), v); }
 };
 
 struct Avx512F64 {
@@ -94,6 +103,8 @@ struct Avx512F64 {
   static R bcast(const T* p) { return _mm512_set1_pd(*p); }
   static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
   static R mul(R a, R b) { return _mm512_mul_pd(a, b); }
+  static R add(R a, R b) { return _mm512_add_pd(a, b); }
+  static R relu(R v) { return _mm512_max_pd(_mm512_setzero_pd(), v); }
 };
 #endif
 

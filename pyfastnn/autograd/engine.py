@@ -9,7 +9,7 @@ SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed "
     "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-    "backward through the graph a second time."
+    "backward through the graph a second time or if you need to access saved tensors after calling backward."
 )
 
 
@@ -47,8 +47,8 @@ class _Delivery:
 def _dependencies(roots):
     """Number of graph edges into each node reachable from the roots."""
     deps = {}
-    stack = list(roots)
-    seen = set(roots)
+    stack = list(dict.fromkeys(roots))  # two outputs of one node are one root
+    seen = set(stack)
     while stack:
         node = stack.pop()
         for edge in node.next:
@@ -86,6 +86,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                 for i, g in enumerate(grads):
                     if (node, i) in capture:
                         capture[(node, i)] = g if capture[(node, i)] is None else capture[(node, i)] + g
+            elif node._retained:
+                _store_retained(node, grads)
             if type(node) is AccumulateGrad:
                 if capture is None and grads[0] is not None:
                     _accumulate(node.variable, grads[0])
@@ -100,9 +102,38 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                     ready.append(nxt)
 
 
+def _store_retained(node, grads):
+    """.grad of the non-leaf outputs of node that asked for it (Tensor.retain_grad)."""
+    from ..tensor import Tensor
+
+    for i, ref in node._retained.items():
+        t, g = ref(), grads[i]
+        if t is None or g is None:
+            continue
+        if t.grad is None:
+            t.grad = Tensor._wrap(np.array(g, dtype=t.dtype, order="C"))
+        else:
+            t.grad = Tensor._wrap((t.grad.data + g).astype(t.dtype, copy=False))
+
+
 def _call(node, grads, retain_graph, buffers, deliver):
     if node._freed:
         raise RuntimeError(SECOND_BACKWARD)
+    # A gradient gets its output's dtype (an op mixing dtypes may have promoted it); a node
+    # that no gradient reached passes nothing on.
+    if len(grads) == 1:
+        g = grads[0]
+        if g is None:
+            return _skip(node, retain_graph)
+        dt = node.out_dtype
+        if dt is not None and g.dtype is not dt and g.dtype != dt:
+            grads = [g.astype(dt)]
+    else:
+        if all(g is None for g in grads):
+            return _skip(node, retain_graph)
+        meta = getattr(node, "output_meta", None)
+        if meta is not None:
+            grads = [g if g is None or g.dtype == m[1] else g.astype(m[1]) for g, m in zip(grads, meta)]
     if not node.allow_none_grads and any(g is None for g in grads):
         grads = [
             g if g is not None else _zeros_like_output(node, i) for i, g in enumerate(grads)
@@ -120,6 +151,11 @@ def _call(node, grads, retain_graph, buffers, deliver):
     for edge, g in zip(node.next, in_grads):
         if edge is not None and g is not None:
             _add(buffers, edge[0], edge[1], g, deliver)
+
+
+def _skip(node, retain_graph):
+    if not retain_graph:
+        node._release()
 
 
 def _zeros_like_output(node, i):

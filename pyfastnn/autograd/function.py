@@ -30,6 +30,10 @@ class Function:
     # when True, backward is called with None for outputs that received no gradient
     # instead of zeros
     allow_none_grads = False
+    # {output_index: weakref to a non-leaf Tensor} whose .grad is kept (Tensor.retain_grad)
+    _retained = None
+    # dtype of the single output (set by apply): the engine hands backward gradients of it
+    out_dtype = None
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError
@@ -70,6 +74,7 @@ class Function:
             ctx.n_outputs = len(out)
             ctx.output_meta = tuple((o.shape, o.dtype) for o in out)
             return tuple(Tensor._wrap(o, ctx, i, _is_float(o)) for i, o in enumerate(out))
+        ctx.out_dtype = out.dtype
         return Tensor._wrap(out, ctx, 0, _is_float(out))
 
     def _release(self):
@@ -95,6 +100,7 @@ class AccumulateGrad:
     __slots__ = ("variable", "__weakref__")
     next = ()
     n_outputs = 1
+    _retained = None
 
     def __init__(self, variable):
         self.variable = variable

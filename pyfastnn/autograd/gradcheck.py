@@ -54,16 +54,16 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     # numerical Jacobian, one column per input element
     for i in checked:
         x = inputs[i].data
-        flat = x.reshape(-1)  # a view: perturbing it perturbs the input
         numerical = np.zeros_like(analytical[i])
-        for e in range(flat.size):
-            orig = flat[e]
+        # element by element in C order, in place (any strides: a reshape could be a copy)
+        for e, pos in enumerate(np.ndindex(x.shape)):
+            orig = x[pos]
             with no_grad():
-                flat[e] = orig + eps
+                x[pos] = orig + eps
                 plus = np.concatenate([o.data.reshape(-1) for o in _selected(fn(*inputs), outputs)])
-                flat[e] = orig - eps
+                x[pos] = orig - eps
                 minus = np.concatenate([o.data.reshape(-1) for o in _selected(fn(*inputs), outputs)])
-            flat[e] = orig
+            x[pos] = orig
             numerical[:, e] = (plus - minus) / (2 * eps)
         bad = ~np.isclose(analytical[i], numerical, rtol=rtol, atol=atol)
         if bad.any():

@@ -2,7 +2,8 @@
 
 from collections import OrderedDict
 
-from .module import Module, Parameter
+from .linear import sequential_forward
+from .module import Module, Parameter, _addindent
 
 
 class Sequential(Module):
@@ -67,9 +68,8 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def forward(self, x):
-        for m in self._modules.values():
-            x = m(x)
-        return x
+        # a Linear followed by a ReLU runs as one fused kernel call (see nn/linear.py)
+        return sequential_forward(list(self._modules.values()), x)
 
 
 class ModuleList(Module):
@@ -101,6 +101,14 @@ class ModuleList(Module):
     def __setitem__(self, idx, module):
         self.add_module(list(self._modules)[idx], module)
 
+    def __delitem__(self, idx):
+        keys = list(self._modules)
+        for k in keys[idx] if isinstance(idx, slice) else [keys[idx]]:
+            del self._modules[k]
+        mods = list(self._modules.values())  # renumber 0..n-1, as PyTorch does
+        self._modules.clear()
+        self.extend(mods)
+
     def __len__(self):
         return len(self._modules)
 
@@ -109,6 +117,24 @@ class ModuleList(Module):
 
     def __iadd__(self, modules):
         return self.extend(modules)
+
+    def __repr__(self):
+        """PyTorch's ModuleList repr: runs of identical children shown once, as
+        "(0-2): 3 x Linear(...)"."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        blocks = []  # [start, end, repr]
+        for i, r in enumerate(reprs):
+            if blocks and blocks[-1][2] == r:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, r])
+        lines = []
+        for start, end, r in blocks:
+            line = f"({start}): {r}" if start == end else f"({start}-{end}): {end - start + 1} x {r}"
+            lines.append(_addindent(line, 2))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):
@@ -165,6 +191,11 @@ class ParameterList(Module):
         self.register_parameter(str(len(self._parameters)), value)
         return self
 
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
+
     def __getitem__(self, idx):
         return list(self._parameters.values())[idx]
 
@@ -173,3 +204,11 @@ class ParameterList(Module):
 
     def __iter__(self):
         return iter(self._parameters.values())
+
+    def extra_repr(self):
+        lines = []
+        for k, p in enumerate(self):
+            size = "x".join(str(s) for s in p.shape)
+            device = f" ({p.device})" if p.device != "cpu" else ""
+            lines.append(f"  ({k}): Parameter containing: [{p.dtype} of size {size}{device}]")
+        return "\n".join(lines)

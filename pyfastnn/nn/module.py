@@ -292,11 +292,11 @@ class Module:
                                   f"checkpoint, the shape in current model is {tuple(target.shape)}.")
                     continue
                 target.data[...] = value
-        if strict:
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+        if strict:  # PyTorch's order: missing, unexpected, then size mismatches
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors))
         return _IncompatibleKeys(missing, unexpected)
@@ -365,12 +365,21 @@ class Module:
         return ""
 
     def __repr__(self):
+        """PyTorch's layout: one line when there is a one-line extra_repr and no child,
+        else the extra_repr lines and the indented children, one per line."""
         extra = self.extra_repr()
-        children = [(name, m) for name, m in self._modules.items()]
-        if not children:
-            return f"{self._get_name()}({extra})"
-        lines = [extra] if extra else []
-        for name, m in children:
-            body = repr(m).replace("\n", "\n  ")
-            lines.append(f"({name}): {body}")
-        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _addindent(repr(m), 2) for name, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        main = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+
+def _addindent(s, spaces):
+    """Indent every line of s but the first (PyTorch's helper for nested reprs)."""
+    return s.replace("\n", "\n" + " " * spaces)

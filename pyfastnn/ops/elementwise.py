@@ -10,10 +10,32 @@ def _xp(a):
     return np if isinstance(a, np.ndarray) or np.isscalar(a) else __import__("cupy")
 
 
+_F64 = np.dtype(np.float64)
+
+
+def _torch_dtype(out, a, b):
+    """NumPy turns integer-with-float mixes into float64 (int64 + float32, int / int,
+    int + 1.5); PyTorch keeps the floating operand's dtype, or the default dtype (float32)
+    when the float is a Python number or the operands are integers. Applies PyTorch's rule."""
+    if getattr(out, "dtype", None) is not _F64:  # the common case, kept cheap
+        return out
+    dtypes = [d for d in (getattr(a, "dtype", None), getattr(b, "dtype", None)) if d is not None]
+    if _F64 in dtypes:
+        return out
+    floats = [d for d in dtypes if d.kind == "f"]
+    if floats:
+        target = floats[0] if len(floats) == 1 or floats[0].itemsize >= floats[1].itemsize else floats[1]
+    else:
+        from ..creation import get_default_dtype
+
+        target = get_default_dtype()
+    return out if target == _F64 else out.astype(target)
+
+
 class Add(Function):
     def forward(self, a, b):
         self.shapes = shape_of(a), shape_of(b)
-        return a + b
+        return _torch_dtype(a + b, a, b)
 
     def backward(self, g):
         na, nb = self.needs_input_grad
@@ -23,7 +45,7 @@ class Add(Function):
 class Sub(Function):
     def forward(self, a, b):
         self.shapes = shape_of(a), shape_of(b)
-        return a - b
+        return _torch_dtype(a - b, a, b)
 
     def backward(self, g):
         na, nb = self.needs_input_grad
@@ -33,7 +55,7 @@ class Sub(Function):
 class Mul(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a * b
+        return _torch_dtype(a * b, a, b)
 
     def backward(self, g):
         na, nb = self.needs_input_grad
@@ -44,7 +66,7 @@ class Mul(Function):
 class Div(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a / b
+        return _torch_dtype(a / b, a, b)
 
     def backward(self, g):
         na, nb = self.needs_input_grad
@@ -67,7 +89,7 @@ class Pow(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.out = a**b
+        self.out = _torch_dtype(a**b, a, b)
         return self.out
 
     def backward(self, g):
@@ -144,13 +166,13 @@ class Maximum(Function):
     def forward(self, a, b, take_max=True):
         self.a, self.b, self.take_max = a, b, take_max
         xp = _xp(a)
-        return xp.maximum(a, b) if take_max else xp.minimum(a, b)
+        return _torch_dtype(xp.maximum(a, b) if take_max else xp.minimum(a, b), a, b)
 
     def backward(self, g):
         a, b = self.a, self.b
         wins_a = (a > b) if self.take_max else (a < b)
         tie = a == b
-        wa = wins_a + 0.5 * tie
+        wa = wins_a + tie * g.dtype.type(0.5)  # in g's dtype, not float64
         na, nb = self.needs_input_grad
         return (unbroadcast(g * wa, shape_of(a)) if na else None,
                 unbroadcast(g * (1 - wa), shape_of(b)) if nb else None)
@@ -159,7 +181,7 @@ class Maximum(Function):
 class Where(Function):
     def forward(self, cond, a, b):
         self.cond, self.sa, self.sb = cond, shape_of(a), shape_of(b)
-        return _xp(cond).where(cond, a, b)
+        return _torch_dtype(_xp(cond).where(cond, a, b), a, b)
 
     def backward(self, g):
         _, na, nb = self.needs_input_grad

@@ -7,6 +7,8 @@ from ._util import unbroadcast
 
 
 def _mm(a, b):
+    if a.dtype.kind in "iub" and b.dtype.kind in "iub":
+        return a @ b  # integer matrices (no gradient): numpy's / cupy's own product
     if isinstance(a, np.ndarray):
         from ..linalg import matmul
 
@@ -25,11 +27,11 @@ class MatMul(Function):
         # promote 1-D operands as matmul does, then drop the added dims again
         a2 = a[np.newaxis, :] if a.ndim == 1 else a
         b2 = b[:, np.newaxis] if b.ndim == 1 else b
-        g2 = g
-        if a.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
+        g2 = g  # (b's dim first: with two vectors g is 0-d)
         if b.ndim == 1:
             g2 = np.expand_dims(g2, -1)
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
         ga = gb = None
         if na:
             ga = _mm(g2, np.swapaxes(b2, -1, -2))

@@ -61,6 +61,19 @@ class Var(Function):
         return g * (2 / self.denom) * self.centered
 
 
+class Std(Var):
+    """sqrt(var); where the std is 0 the gradient is 0 (as PyTorch), not nan."""
+
+    def forward(self, a, dim=None, correction=1, keepdim=False):
+        self.out = np.sqrt(super().forward(a, dim=dim, correction=correction, keepdim=keepdim))
+        return self.out
+
+    def backward(self, g):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = np.where(self.out == 0, 0, g / (2 * self.out))
+        return super().backward(g)
+
+
 class MaxMin(Function):
     """max/min over one dim: (values, indices); the gradient goes to the chosen index."""
 
@@ -93,4 +106,4 @@ class MaxMinAll(Function):
 
     def backward(self, g):
         hit = self.a == self.out
-        return hit * (g / hit.sum())
+        return hit * (g / int(hit.sum()))  # a Python int keeps g's dtype

@@ -74,18 +74,6 @@ class Stack(Function):
         return tuple(np.take(g, i, axis=self.dim) for i in range(g.shape[self.dim]))
 
 
-class RetainGrad(Function):
-    """Identity node inserted by Tensor.retain_grad(): stores the passing gradient."""
-
-    def backward(self, g):
-        t = self.target
-        t.grad = type(t)._wrap(np.array(g, copy=True)) if t.grad is None else t.grad + type(t)._wrap(g)
-        return g
-
-    def _release(self):
-        pass  # nothing saved: it may run again with retain_graph
-
-
 def squeeze_shape(shape, dim, op="squeeze"):
     if dim is None:
         return tuple(s for s in shape if s != 1)

@@ -1,4 +1,6 @@
-// GEMM: C = alpha * op(A) * op(B) + beta * C, row-major, op = identity or transpose.
+// GEMM: C = act(alpha * op(A) * op(B) + beta * C + bias), row-major, op = identity or
+// transpose; bias (one value per column of C, may be null) and act (none or relu) form the
+// epilogue, applied in the micro-kernel as it stores the last K block (no extra pass over C).
 //
 // op(A) is m x k, op(B) is k x n, C is m x n. Each matrix is row-major with a leading
 // dimension (the distance in elements between consecutive rows of the stored matrix):
@@ -8,6 +10,9 @@
 #include <cstdint>
 
 namespace pyfastnn {
+
+// Activation of the GEMM epilogue. Others run as separate elementwise kernels.
+enum class GemmActivation : int { none = 0, relu = 1 };
 
 template <class T>
 struct GemmArgs {
@@ -21,6 +26,10 @@ struct GemmArgs {
   T beta = T(0);
   T* c = nullptr;
   int64_t ldc = 0;
+  // epilogue: bias[j] is added to column j (n values, unit stride; null: none), then act;
+  // relu keeps NaN (max(x, 0) with NaN propagation, like PyTorch's relu)
+  const T* bias = nullptr;
+  GemmActivation act = GemmActivation::none;
 };
 
 // Strided batch: item i multiplies a + i*stride_a by b + i*stride_b into c + i*stride_c.

@@ -9,4 +9,5 @@ from .activation import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
+from .optim import *  # noqa: F401,F403
 from .gemm import best_isa, isa, peak_gflops, set_isa, supported_isas  # noqa: F401

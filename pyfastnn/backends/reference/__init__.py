@@ -10,3 +10,4 @@ from .activation import *  # noqa: F401,F403
 from .softmax import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
+from .optim import *  # noqa: F401,F403

@@ -27,9 +27,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is non-finite")
     coef = max_norm / (total + 1e-6)
-    if coef < 1:
-        for g in grads:
-            g.data *= g.data.dtype.type(coef)
+    if coef < 1 or math.isnan(coef):  # a non-finite norm scales by 0 or nan, as PyTorch does
+        with np.errstate(invalid="ignore"):
+            for g in grads:
+                g.data *= g.data.dtype.type(coef)
     return Tensor._wrap(np.asarray(total, dtype=grads[0].dtype))
 
 

@@ -1,0 +1,7 @@
+// Dropout kernels for the portable instruction set; see dropout_impl.h.
+#define PYFASTNN_ISA_NS portable
+#include "dropout/dropout_impl.h"
+
+namespace pyfastnn {
+const DropoutKernelTable dropout_kernels_portable = portable::dropout_k::make_table();
+}  // namespace pyfastnn
