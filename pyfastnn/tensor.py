@@ -132,7 +132,8 @@ class Tensor:
         if self.grad_fn is None:
             _accumulate(self, np.array(g, dtype=self.dtype))
             return
-        run_backward([(self.grad_fn, self._output_nr)], [g], retain_graph=retain_graph)
+        run_backward([(self.grad_fn, self._output_nr)], [g], retain_graph=retain_graph,
+                     grads_are_ours=gradient is None)
 
     def detach(self):
         """The same data (shared), cut from the graph."""
@@ -372,4 +373,7 @@ def _unwrap_index(index):
     return index
 
 
+from .autograd import function as _function  # noqa: E402
+
+_function.Tensor = Tensor  # Function.apply wraps its outputs in this class
 from . import _tensor_methods  # noqa: E402,F401  (attaches the operators and math methods)

@@ -12,7 +12,10 @@ namespace bind {
 
 static int g_num_threads = 0;  // 0: not set yet, use every available core
 
-int num_threads() { return g_num_threads > 0 ? g_num_threads : available_cores(); }
+int num_threads() {
+  static const int cores = available_cores();  // the affinity mask is read once, not per kernel call
+  return g_num_threads > 0 ? g_num_threads : cores;
+}
 void set_num_threads(int n) { g_num_threads = n; }
 
 std::string shape_str(const py::array& arr) {

@@ -1,5 +1,9 @@
 // pyfastnn._C: the CPU kernels. Each bindings/*.cpp file binds one area (PYFASTNN_BINDINGS).
 #include <omp.h>
+#include <cstdlib>  // defines __GLIBC__ on glibc systems
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <initializer_list>
 #include <string>
@@ -21,6 +25,13 @@ using namespace pyfastnn;
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "pyfastnn CPU kernels";
+#ifdef __GLIBC__
+  // Activations and gradients are allocated and freed every step. glibc hands blocks over
+  // 128 KiB back to the OS each time, and the next step page-faults them in again (a 2 MB
+  // array costs ~500 faults). Keep such blocks in the heap instead, as PyTorch's allocator does.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
   m.attr("__version__") = PYFASTNN_VERSION;
 
   m.def("available_cores", &available_cores, "CPUs this process may run on");

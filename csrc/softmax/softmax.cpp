@@ -10,11 +10,7 @@ namespace pyfastnn {
 namespace {
 const SoftmaxKernelTable& table() {
   if (active_isa() == Isa::avx512_emulated) return softmax_kernels_avx512_emulated;
-#ifdef PYFASTNN_X86
   return PYFASTNN_ISA_SELECT(softmax_kernels);
-#else
-  return softmax_kernels_portable;  // (isa.h's non-x86 PYFASTNN_ISA_SELECT cannot deduce from nullptr)
-#endif
 }
 }  // namespace
 

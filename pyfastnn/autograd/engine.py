@@ -26,10 +26,13 @@ class _Delivery:
     copy. A node's incoming gradients are released once its backward has run, so an
     identity-like backward passes its gradient on without copying."""
 
-    __slots__ = ("owners",)
+    __slots__ = ("owners", "foreign")
 
-    def __init__(self, *already_owned):
-        self.owners = {id(_root(a)) for a in already_owned if a is not None}
+    def __init__(self, foreign=()):
+        self.owners = set()
+        # arrays the caller keeps (a gradient passed to backward): they may travel through
+        # the graph, but a leaf's .grad gets a copy (it is accumulated into in place later)
+        self.foreign = {id(_root(a)) for a in foreign if a is not None}
 
     def __call__(self, g):
         key = id(_root(g))
@@ -62,15 +65,16 @@ def _dependencies(roots):
     return deps
 
 
-def run_backward(roots, root_grads, retain_graph=False, capture=None):
+def run_backward(roots, root_grads, retain_graph=False, capture=None, grads_are_ours=False):
     """Propagate root_grads (arrays) from roots ((node, output_index) pairs) to the leaves.
+    grads_are_ours: the root gradients were made for this call (not the caller's arrays).
 
     With capture (a dict {(node, output_index): None}), the gradients reaching those edges
     are stored there instead of being accumulated into leaves' .grad (autograd.grad).
     """
     nodes = [n for n, _ in roots]
     deps = _dependencies(nodes)
-    deliver = _Delivery(*root_grads)
+    deliver = _Delivery(() if grads_are_ours else root_grads)
     buffers = {}
     for (node, idx), g in zip(roots, root_grads):
         _add(buffers, node, idx, g, deliver)
@@ -90,7 +94,10 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                 _store_retained(node, grads)
             if type(node) is AccumulateGrad:
                 if capture is None and grads[0] is not None:
-                    _accumulate(node.variable, grads[0])
+                    g = grads[0]
+                    if deliver.foreign and id(_root(g)) in deliver.foreign:
+                        g = g.copy()
+                    _accumulate(node.variable, g)
             else:
                 _call(node, grads, retain_graph, buffers, deliver)
             for edge in node.next:

@@ -7,7 +7,9 @@ work per node stays small next to the kernel it calls.
 
 import numpy as np
 
-from .grad_mode import is_grad_enabled
+from .grad_mode import _state as _grad_state
+
+Tensor = None  # pyfastnn.tensor sets this once Tensor exists (tensor.py imports this module)
 
 
 class Function:
@@ -43,39 +45,37 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor  # late import: tensor.py imports this module
-
         requires = False
-        if is_grad_enabled():
+        if _grad_state.enabled:
             for a in args:
-                if type(a) is Tensor or isinstance(a, Tensor):
-                    if a.requires_grad:
-                        requires = True
-                        break
+                if isinstance(a, Tensor) and a.requires_grad:
+                    requires = True
+                    break
         ctx = cls()
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         if requires:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
         else:
             ctx.needs_input_grad = (False,) * len(args)
         out = ctx.forward(*arrays, **kwargs)
+        wrap = Tensor._wrap
         if type(out) is tuple:
-            out = tuple(np.asarray(o) if isinstance(o, np.generic) else o for o in out)
+            out = tuple([np.asarray(o) if isinstance(o, np.generic) else o for o in out])
         elif isinstance(out, np.generic):  # numpy reductions and 0-d math return scalars
             out = np.asarray(out)
 
         if not requires:
             if type(out) is tuple:
-                return tuple(Tensor._wrap(o) for o in out)
-            return Tensor._wrap(out)
+                return tuple([wrap(o) for o in out])
+            return wrap(out)
 
-        ctx.next = tuple(_edge(a) if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+        ctx.next = tuple([_edge(a) if isinstance(a, Tensor) and a.requires_grad else None for a in args])
         if type(out) is tuple:
             ctx.n_outputs = len(out)
-            ctx.output_meta = tuple((o.shape, o.dtype) for o in out)
-            return tuple(Tensor._wrap(o, ctx, i, _is_float(o)) for i, o in enumerate(out))
+            ctx.output_meta = tuple([(o.shape, o.dtype) for o in out])
+            return tuple([wrap(o, ctx, i, _is_float(o)) for i, o in enumerate(out)])
         ctx.out_dtype = out.dtype
-        return Tensor._wrap(out, ctx, 0, _is_float(out))
+        return wrap(out, ctx, 0, out.dtype.kind in "fc")
 
     def _release(self):
         """Drop what forward saved; keep only the edges needed to report a second use."""

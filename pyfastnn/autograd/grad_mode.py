@@ -3,11 +3,15 @@
 import functools
 import threading
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = True  # class attribute: a new thread starts with grad mode on, no getattr default
+
+
+_state = _State()
 
 
 def is_grad_enabled():
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set(enabled):

@@ -28,5 +28,5 @@ const Table& isa_select(const Table& portable, const Table* avx2, const Table* a
 #ifdef PYFASTNN_X86
 #define PYFASTNN_ISA_SELECT(name) ::pyfastnn::isa_select(name##_portable, &name##_avx2, &name##_avx512)
 #else
-#define PYFASTNN_ISA_SELECT(name) ::pyfastnn::isa_select(name##_portable, nullptr, nullptr)
+#define PYFASTNN_ISA_SELECT(name) (name##_portable)
 #endif

@@ -6,6 +6,8 @@
 // ulp of the correctly rounded result over the whole float range (tested through the
 // kernels that use them). The double versions are libm's: double is the gradcheck and
 // reference-comparison path, where accuracy matters and speed does not.
+// Internal linkage (static): each ISA unit keeps its own copy, so the linker can never hand
+// a portable unit the AVX-512 build of a function that was not inlined.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -15,7 +17,7 @@ namespace vmath {
 
 // e^x. Inputs below -87.34 give 2^-126 (~1.2e-38) instead of a denormal or 0, which is
 // harmless where exp feeds a sum (softmax) or 1 + e^x; above 88.38 gives +inf; NaN gives NaN.
-inline float exp(float x) {
+static inline float exp(float x) {
   const bool nan = x != x;
   const bool over = x > 88.3762626647949f;
   float xc = x < -87.3365447505531f ? -87.3365447505531f : (x > 88.3762626647949f ? 88.3762626647949f : x);
@@ -40,7 +42,7 @@ inline float exp(float x) {
 }
 
 // Natural log. log(0) = -inf, log(x < 0) = NaN, log(+inf) = +inf, log(NaN) = NaN.
-inline float log(float x) {
+static inline float log(float x) {
   const uint32_t bits = __builtin_bit_cast(uint32_t, x);
   // denormals: scale by 2^23 first so the exponent field is meaningful
   const bool denormal = x > 0.0f && x < 1.17549435e-38f;
@@ -71,8 +73,8 @@ inline float log(float x) {
   return x != x ? x : out;
 }
 
-inline double exp(double x) { return std::exp(x); }
-inline double log(double x) { return std::log(x); }
+static inline double exp(double x) { return std::exp(x); }
+static inline double log(double x) { return std::log(x); }
 
 }  // namespace vmath
 }  // namespace pyfastnn
