@@ -58,7 +58,8 @@ def table(rows, impls=("pyfastnn", "torch", "numpy")):
 
 def header(rows, meta):
     any_row = next(iter(next(iter(rows.values())).values()))
-    peaks = sorted({(r["threads"], r.get("peak_gflops")) for by in rows.values() for r in by.values()})
+    peaks = sorted({(r["threads"], r["peak_gflops"]) for by in rows.values() for r in by.values()
+                    if r.get("peak_gflops")})
     cpu = meta.get("cpu", {}).get("brand_raw") or platform.processor() or "unknown CPU"
     peak_txt = ", ".join(f"{t} thread{'s' if t > 1 else ''}: {p:.0f} GFLOP/s" for t, p in peaks if p)
     return (

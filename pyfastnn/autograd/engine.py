@@ -3,7 +3,7 @@
 import numpy as np
 
 from .function import AccumulateGrad
-from .grad_mode import no_grad
+from .grad_mode import _state as _grad_state
 
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -80,7 +80,9 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, grads_are_
         _add(buffers, node, idx, g, deliver)
     ready = [n for n in dict.fromkeys(nodes) if deps.get(n, 0) == 0]
 
-    with no_grad():
+    was_enabled = _grad_state.enabled  # backward itself records nothing (no_grad, inlined)
+    _grad_state.enabled = False
+    try:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
@@ -104,9 +106,12 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, grads_are_
                 if edge is None:
                     continue
                 nxt = edge[0]
-                deps[nxt] -= 1
-                if deps[nxt] == 0:
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
                     ready.append(nxt)
+    finally:
+        _grad_state.enabled = was_enabled
 
 
 def _store_retained(node, grads):
@@ -171,6 +176,8 @@ def _zeros_like_output(node, i):
 
 
 def _add(buffers, node, idx, g, deliver):
+    if isinstance(g, np.generic):  # numpy math on 0-d arrays returns scalars
+        g = np.asarray(g)
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * node.n_outputs
@@ -185,9 +192,10 @@ def _accumulate(t, g):
 
     if g.shape != t.shape:
         raise RuntimeError(f"gradient of shape {g.shape} does not match its tensor's shape {t.shape}")
-    if t.grad is None:
-        if g.dtype != t.dtype or not g.flags.c_contiguous or not g.flags.writeable or g.base is not None:
-            g = np.array(g, dtype=t.dtype, order="C")
-        t.grad = Tensor._wrap(g)
-    else:
+    if t.grad is not None:
         t.grad.data += g
+        return
+    # keep g itself when it is a plain, exclusively delivered array (the common case)
+    if g.base is not None or g.dtype != t.dtype or not (g.flags.c_contiguous and g.flags.writeable):
+        g = np.array(g, dtype=t.dtype, order="C")
+    t.grad = Tensor._wrap(g)
