@@ -1,0 +1,7 @@
+// Optimizer update kernels for the avx2 instruction set; see optim_impl.h.
+#define PYFASTNN_ISA_NS avx2
+#include "optim/optim_impl.h"
+
+namespace pyfastnn {
+const OptimKernelTable optim_kernels_avx2 = avx2::optim_k::make_table();
+}  // namespace pyfastnn
