@@ -22,11 +22,19 @@ from .tensor import Tensor
 __all__ = ["save", "load"]
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path, write):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
     try:
+        # mkstemp makes the file private (0600); give it the mode a plain open() would
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -87,7 +95,7 @@ def _write_npz(obj, f):
         z.writestr("__tree__.json", json.dumps(tree))
         for i, a in enumerate(arrays):
             buf = io.BytesIO()
-            np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
+            np.save(buf, np.asarray(a, order="C"), allow_pickle=False)  # (ascontiguousarray makes 0-d 1-d)
             z.writestr(f"{i}.npy", buf.getvalue())
 
 
@@ -129,16 +137,29 @@ def _write_safetensors(obj, f):
 
 def _read_safetensors(path):
     with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
+        head = f.read(8)
+        if len(head) < 8:
+            raise ValueError(f"load: {path!r} is not a safetensors file (shorter than its 8-byte header size)")
+        (n,) = struct.unpack("<Q", head)
+        try:
+            header = json.loads(f.read(n))
+        except (ValueError, UnicodeDecodeError):
+            raise ValueError(f"load: {path!r} is not a safetensors file (its header is not JSON)") from None
         data = f.read()
     out = {}
     for name, info in header.items():
         if name == "__metadata__":
             continue
+        if info.get("dtype") not in _ST_BACK:
+            raise ValueError(f"load: '{name}' in {path!r} has dtype {info.get('dtype')!r}, which pyfastnn cannot "
+                             f"read (supported: {', '.join(sorted(_ST_BACK))})")
         lo, hi = info["data_offsets"]
-        a = np.frombuffer(data[lo:hi], dtype=np.dtype(_ST_BACK[info["dtype"]]).newbyteorder("<"))
-        out[name] = Tensor._wrap(a.reshape(info["shape"]).astype(a.dtype.newbyteorder("="), copy=True))
+        if hi > len(data):
+            raise ValueError(f"load: {path!r} is truncated: '{name}' ends at byte {hi} of a {len(data)}-byte data "
+                             "section")
+        native = np.dtype(_ST_BACK[info["dtype"]])  # numpy's own dtype object (the kernels check identity)
+        a = np.frombuffer(data[lo:hi], dtype=native.newbyteorder("<"))
+        out[name] = Tensor._wrap(a.reshape(info["shape"]).astype(native, copy=True))
     return out
 
 

@@ -3,5 +3,5 @@
 #include "activation/activation_impl.h"
 
 namespace pyfastnn {
-const ActKernelTable act_kernels_portable = portable::act::make_table();
+constexpr ActKernelTable act_kernels_portable = portable::act::make_table();
 }  // namespace pyfastnn

@@ -3,5 +3,5 @@
 #include "dropout/dropout_impl.h"
 
 namespace pyfastnn {
-const DropoutKernelTable dropout_kernels_avx2 = avx2::dropout_k::make_table();
+constexpr DropoutKernelTable dropout_kernels_avx2 = avx2::dropout_k::make_table();
 }  // namespace pyfastnn

@@ -5,5 +5,5 @@
 #include "dropout/dropout_impl.h"
 
 namespace pyfastnn {
-const DropoutKernelTable dropout_kernels_avx512 = avx512::dropout_k::make_table();
+constexpr DropoutKernelTable dropout_kernels_avx512 = avx512::dropout_k::make_table();
 }  // namespace pyfastnn

@@ -138,7 +138,7 @@ inline void apply_f64(const double* x, double* y, int64_t begin, int64_t end, ui
   apply_scalar<double>(x, y, begin, end, key, threshold, scale);
 }
 
-inline DropoutKernelTable make_table() { return {&apply_f32, &apply_f64}; }
+constexpr DropoutKernelTable make_table() { return {&apply_f32, &apply_f64}; }
 
 }  // namespace dropout_k
 }  // namespace PYFASTNN_ISA_NS

@@ -11,7 +11,7 @@ using SgemmConfig = KernelConfig<Avx2F32, 6, 2, 1536, 256, 192>;
 using DgemmConfig = KernelConfig<Avx2F64, 6, 2, 768, 256, 96>;
 }  // namespace avx2
 
-const GemmKernelTable gemm_kernels_avx2 = {&avx2::gemm_blocked<avx2::SgemmConfig>,
+constexpr GemmKernelTable gemm_kernels_avx2 = {&avx2::gemm_blocked<avx2::SgemmConfig>,
                                            &avx2::gemm_blocked<avx2::DgemmConfig>,
                                            &avx2::fma_peak_gflops<avx2::Avx2F32>};
 

@@ -9,7 +9,7 @@
 
 namespace pyfastnn {
 
-const GemmKernelTable gemm_kernels_avx512 = {
+constexpr GemmKernelTable gemm_kernels_avx512 = {
     &avx512::gemm_blocked<avx512::Avx512SgemmConfig<avx512::Avx512F32>>,
     &avx512::gemm_blocked<avx512::Avx512DgemmConfig<avx512::Avx512F64>>,
     &avx512::fma_peak_gflops<avx512::Avx512F32>};

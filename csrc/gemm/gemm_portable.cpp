@@ -12,11 +12,11 @@ using SgemmConfig = KernelConfig<VecExt<float, 4>, 6, 2, 1020, 256, 256>;
 using DgemmConfig = KernelConfig<VecExt<double, 2>, 6, 2, 510, 256, 128>;
 }  // namespace portable
 
-const GemmKernelTable gemm_kernels_portable = {&portable::gemm_blocked<portable::SgemmConfig>,
+constexpr GemmKernelTable gemm_kernels_portable = {&portable::gemm_blocked<portable::SgemmConfig>,
                                                &portable::gemm_blocked<portable::DgemmConfig>,
                                                &portable::fma_peak_gflops<portable::VecExt<float, 4>>};
 
-const GemmKernelTable gemm_kernels_avx512_emulated = {
+constexpr GemmKernelTable gemm_kernels_avx512_emulated = {
     &portable::gemm_blocked<portable::Avx512SgemmConfig<portable::VecExt<float, 16>>>,
     &portable::gemm_blocked<portable::Avx512DgemmConfig<portable::VecExt<double, 8>>>,
     &portable::fma_peak_gflops<portable::VecExt<float, 16>>};

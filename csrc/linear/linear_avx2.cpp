@@ -3,5 +3,5 @@
 #include "linear/linear_impl.h"
 
 namespace pyfastnn {
-const LinearKernelTable linear_kernels_avx2 = avx2::linear_k::make_table();
+constexpr LinearKernelTable linear_kernels_avx2 = avx2::linear_k::make_table();
 }  // namespace pyfastnn

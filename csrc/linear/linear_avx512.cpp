@@ -3,5 +3,5 @@
 #include "linear/linear_impl.h"
 
 namespace pyfastnn {
-const LinearKernelTable linear_kernels_avx512 = avx512::linear_k::make_table();
+constexpr LinearKernelTable linear_kernels_avx512 = avx512::linear_k::make_table();
 }  // namespace pyfastnn

@@ -74,7 +74,7 @@ void act_grad(int64_t rows, int64_t cols, const T* __restrict y, int64_t ldy, co
     for (int64_t j = 0; j < cols; ++j) sum[j] = s[j];
 }
 
-inline LinearKernelTable make_table() { return {&act_grad<float>, &act_grad<double>}; }
+constexpr LinearKernelTable make_table() { return {&act_grad<float>, &act_grad<double>}; }
 
 }  // namespace linear_k
 }  // namespace PYFASTNN_ISA_NS

@@ -173,7 +173,7 @@ void range(OptimKind kind, const OptimTensor<T>& t, int64_t b, int64_t e, const 
   }
 }
 
-inline OptimKernelTable make_table() { return {&range<float>, &range<double>}; }
+constexpr OptimKernelTable make_table() { return {&range<float>, &range<double>}; }
 
 }  // namespace optim_k
 }  // namespace PYFASTNN_ISA_NS

@@ -3,5 +3,5 @@
 #include "optim/optim_impl.h"
 
 namespace pyfastnn {
-const OptimKernelTable optim_kernels_portable = portable::optim_k::make_table();
+constexpr OptimKernelTable optim_kernels_portable = portable::optim_k::make_table();
 }  // namespace pyfastnn

@@ -6,8 +6,10 @@ from ..tensor import Tensor
 
 
 def default_collate(samples):
-    """Stack a list of samples (tuples of arrays/Tensors/numbers) into batch Tensors."""
+    """Stack a list of samples (tuples or dicts of arrays/Tensors/numbers) into batch Tensors."""
     first = samples[0]
+    if isinstance(first, dict):
+        return {k: default_collate([s[k] for s in samples]) for k in first}
     if isinstance(first, (tuple, list)):
         return tuple(default_collate([s[i] for s in samples]) for i in range(len(first)))
     arrays = [s.data if isinstance(s, Tensor) else np.asarray(s) for s in samples]

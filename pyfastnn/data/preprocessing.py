@@ -99,16 +99,35 @@ class MinMaxScaler:
         return (_arr(x) - self.min_) / self.scale_
 
 
-def to_categorical(y, num_classes=None, dtype=np.float32):
-    """Class ids (any shape) -> one-hot rows (Keras' to_categorical)."""
-    y = _arr(y).astype(np.int64)
-    n = num_classes or int(y.max()) + 1
+def _one_hot(y, n, dtype, fn):
     if y.size and (y.min() < 0 or y.max() >= n):
-        raise ValueError(f"to_categorical: labels must be in [0, {n}), got {y.min()}..{y.max()}")
+        raise ValueError(f"{fn}: labels must be in [0, {n}), got {y.min()}..{y.max()}")
     return np.eye(n, dtype=dtype)[y]
 
 
-def one_hot(y, num_classes=-1):
-    """PyTorch's F.one_hot: int64 one-hot Tensor."""
+def _class_ids(y, fn):
     y = _arr(y)
-    return Tensor._wrap(to_categorical(y, None if num_classes == -1 else num_classes, np.int64))
+    if y.dtype.kind == "f":
+        if not np.all(y == np.round(y)):
+            raise ValueError(f"{fn}: labels must be whole numbers (class ids)")
+    elif y.dtype.kind not in "biu":
+        raise TypeError(f"{fn}: labels must be class ids, got dtype {y.dtype}")
+    return y.astype(np.int64)
+
+
+def to_categorical(y, num_classes=None, dtype=np.float32):
+    """Class ids -> one-hot rows (Keras' to_categorical: (N,) or (N, 1) -> (N, C))."""
+    y = _class_ids(y, "to_categorical")
+    if y.ndim > 1 and y.shape[-1] == 1:  # Keras drops a trailing axis of size 1
+        y = y.reshape(y.shape[:-1])
+    n = num_classes or (int(y.max()) + 1 if y.size else 0)
+    return _one_hot(y, n, dtype, "to_categorical")
+
+
+def one_hot(y, num_classes=-1):
+    """PyTorch's F.one_hot: an int64 Tensor of shape y.shape + (num_classes,)."""
+    y = _class_ids(y, "one_hot")
+    n = int(y.max()) + 1 if num_classes == -1 and y.size else num_classes
+    if n < 0:
+        raise ValueError("one_hot: num_classes must be given for an empty tensor")
+    return Tensor._wrap(_one_hot(y, n, np.int64, "one_hot"))

@@ -18,11 +18,14 @@ class Adagrad(Optimizer):
 
     def _check_group(self, g):
         for name in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            if g[name] < 0:
+            if not g[name] >= 0:  # NaN too
                 raise ValueError(f"Adagrad: invalid {name} value: {g[name]} (must be >= 0)")
 
     def _step_group(self, group, params, grads, states):
-        for s in states:
+        for p, s in zip(params, states):
+            if not s:  # a parameter added with add_param_group after construction
+                s["step"] = 0
+                s["sum"] = np.full(p.shape, group["initial_accumulator_value"], p.dtype)
             s["step"] += 1
         for_array(params[0]).adagrad_step(params, grads, [s["sum"] for s in states], [s["step"] for s in states],
                                           group["lr"], group["lr_decay"], group["weight_decay"], group["eps"],
@@ -38,7 +41,7 @@ class Adadelta(Optimizer):
         if not 0.0 <= g["rho"] <= 1.0:
             raise ValueError(f"Adadelta: invalid rho value: {g['rho']} (must be in [0, 1])")
         for name in ("lr", "eps", "weight_decay"):
-            if g[name] < 0:
+            if not g[name] >= 0:  # NaN too
                 raise ValueError(f"Adadelta: invalid {name} value: {g[name]} (must be >= 0)")
 
     def _step_group(self, group, params, grads, states):

@@ -17,14 +17,16 @@ class Adam(Optimizer):
 
     def _check_group(self, g):
         name = type(self).__name__
-        if g["lr"] < 0:
-            raise ValueError(f"{name}: invalid learning rate: {g['lr']} (must be >= 0)")
-        if g["eps"] < 0:
-            raise ValueError(f"{name}: invalid epsilon value: {g['eps']} (must be >= 0)")
+        if not g["lr"] >= 0:
+            raise ValueError(f"{name}: invalid learning rate lr: {g['lr']} (must be >= 0)")
+        if not g["eps"] >= 0:
+            raise ValueError(f"{name}: invalid epsilon value eps: {g['eps']} (must be >= 0)")
+        if len(g["betas"]) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {g['betas']!r}")
         for i, b in enumerate(g["betas"]):
             if not 0.0 <= b < 1.0:
-                raise ValueError(f"{name}: invalid beta parameter at index {i}: {b} (must be in [0, 1))")
-        if g["weight_decay"] < 0:
+                raise ValueError(f"{name}: invalid beta parameter at index {i} of betas: {b} (must be in [0, 1))")
+        if not g["weight_decay"] >= 0:
             raise ValueError(f"{name}: invalid weight_decay value: {g['weight_decay']} (must be >= 0)")
 
     def _step_group(self, group, params, grads, states):

@@ -14,6 +14,10 @@ __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnea
            "MultiplicativeLR", "ConstantLR", "OneCycleLR", "ReduceLROnPlateau"]
 
 
+def _is_function(v):
+    return callable(v) or (isinstance(v, (list, tuple)) and any(callable(f) for f in v))
+
+
 class LRScheduler:
     def __init__(self, optimizer, last_epoch=-1):
         self.optimizer = optimizer
@@ -44,7 +48,9 @@ class LRScheduler:
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer" and not callable(v)}
+        """The schedule's state without the optimizer and functions (lr_lambda, the anneal
+        function): the scheduler that loads it was built with its own."""
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer" and not _is_function(v)}
 
     def load_state_dict(self, state):
         self.__dict__.update(state)

@@ -81,14 +81,32 @@ class Optimizer:
                 params = [p for p in group["params"] if p.grad is not None]
                 if not params:
                     continue
-                grads = [p.grad.data for p in params]
-                for p, g in zip(params, grads):
-                    if g.shape != p.shape:
-                        raise RuntimeError(f"{type(self).__name__}.step: gradient of shape {g.shape} does not match "
-                                           f"its parameter of shape {p.shape}")
-                states = [self.state[p] for p in params]
-                self._step_group(group, [p.data for p in params], grads, states)
+                # one kernel call per dtype (a kernel takes one element type)
+                by_dtype = {}
+                for p in params:
+                    by_dtype.setdefault(p.data.dtype, []).append(p)
+                for ps in by_dtype.values():
+                    self._step_params(group, ps)
         return loss
+
+    def _step_params(self, group, params):
+        grads = []
+        for p in params:
+            g = p.grad.data
+            if g.shape != p.shape:
+                raise RuntimeError(f"{type(self).__name__}.step: gradient of shape {g.shape} does not match "
+                                   f"its parameter of shape {p.shape}")
+            grads.append(g if g.dtype == p.data.dtype else g.astype(p.data.dtype))
+        arrays = [p.data for p in params]
+        # the kernels update C-contiguous arrays in place: a strided parameter is updated in
+        # a contiguous copy that is written back
+        copies = [i for i, a in enumerate(arrays) if isinstance(a, np.ndarray) and not a.flags.c_contiguous]
+        for i in copies:
+            arrays[i] = np.ascontiguousarray(arrays[i])
+        states = [self.state[p] for p in params]
+        self._step_group(group, arrays, grads, states)
+        for i in copies:
+            params[i].data[...] = arrays[i]
 
     def _step_group(self, group, params, grads, states):
         raise NotImplementedError

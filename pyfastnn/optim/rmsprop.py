@@ -15,7 +15,7 @@ class RMSprop(Optimizer):
 
     def _check_group(self, g):
         for name in ("lr", "eps", "momentum", "weight_decay", "alpha"):
-            if g[name] < 0:
+            if not g[name] >= 0:  # NaN too
                 raise ValueError(f"RMSprop: invalid {name} value: {g[name]} (must be >= 0)")
 
     def _step_group(self, group, params, grads, states):

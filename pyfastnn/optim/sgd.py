@@ -15,7 +15,7 @@ class SGD(Optimizer):
 
     def _check_group(self, g):
         for name in ("lr", "momentum", "weight_decay"):
-            if g[name] < 0:
+            if not g[name] >= 0:  # NaN too
                 raise ValueError(f"SGD: invalid {name} value: {g[name]} (must be >= 0)")
         if g["nesterov"] and (g["momentum"] <= 0 or g["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")

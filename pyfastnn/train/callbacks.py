@@ -286,9 +286,12 @@ class TerminateOnNaN(Callback):
 class LambdaCallback(Callback):
     """A callback from plain functions: on_epoch_end=lambda epoch, logs: ..., etc."""
 
+    _ALIASES = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}  # Keras 2 names
+
     def __init__(self, **hooks):
         super().__init__()
         for name, fn in hooks.items():
+            name = self._ALIASES.get(name, name)
             if not name.startswith("on_") or not hasattr(Callback, name):
                 raise ValueError(f"LambdaCallback: unknown hook {name!r}")
             setattr(self, name, fn)

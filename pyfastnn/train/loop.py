@@ -10,6 +10,8 @@ The loop is plain PyTorch underneath (zero_grad, forward, loss, backward, clip, 
 a compiled model still works in a hand-written loop.
 """
 
+import math
+
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
@@ -61,7 +63,7 @@ def compile(model, optimizer="rmsprop", loss=None, metrics=None, clipnorm=None, 
                          "function)")
     model.optimizer = get_optimizer(optimizer, model)
     model.loss = get_loss(loss)
-    threshold = 0.0 if model.loss.name in ("bce_with_logits", "binary_crossentropy_with_logits") else 0.5
+    threshold = 0.0 if model.loss.from_logits else 0.5  # binary accuracy of logits vs probabilities
     model.compiled_metrics = [get_metric(m, threshold) for m in (metrics or [])]
     model.clip = dict(clipnorm=clipnorm, clipvalue=clipvalue, global_clipnorm=global_clipnorm)
     model.stop_training = False
@@ -116,12 +118,14 @@ def _target(y, pred, dtype):
 
 
 def _class_weights(y, class_weight):
+    """Per-sample weights from a {class: weight} dict (Keras 3: a class the dict leaves out
+    weighs 1). Class ids, one-hot rows, or 0/1 targets of a binary model."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be a dict {{class: weight}}, got {type(class_weight).__name__}")
+    y = y.data if isinstance(y, Tensor) else np.asarray(y)
     labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else np.rint(y.reshape(len(y), -1)[:, 0]).astype(np.int64)
-    missing = set(np.unique(labels).tolist()) - set(class_weight)
-    if missing:
-        raise ValueError(f"class_weight has no weight for class(es) {sorted(missing)}")
-    lookup = np.vectorize(lambda c: class_weight[c], otypes=[np.float64])
-    return lookup(labels)
+    weights = {int(k): float(v) for k, v in class_weight.items()}
+    return np.array([weights.get(int(c), 1.0) for c in labels.reshape(-1)], np.float64)
 
 
 def _sample_weights(y, class_weight, sample_weight, n):
@@ -159,8 +163,8 @@ class _ArrayBatches:
 class _LoaderBatches:
     """Batches from a DataLoader yielding (x, y) or (x, y, sample_weight)."""
 
-    def __init__(self, loader):
-        self.loader = loader
+    def __init__(self, loader, class_weight=None):
+        self.loader, self.class_weight = loader, class_weight
 
     def __len__(self):
         return len(self.loader)
@@ -169,16 +173,24 @@ class _LoaderBatches:
         for batch in self.loader:
             if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
                 raise ValueError("fit: a DataLoader must yield (x, y) or (x, y, sample_weight) batches")
-            yield batch[0], batch[1], (batch[2] if len(batch) == 3 else None)
+            w = batch[2] if len(batch) == 3 else None
+            if self.class_weight is not None:
+                cw = _class_weights(batch[1], self.class_weight)
+                w = cw if w is None else _array(w, "sample_weight").reshape(-1) * cw
+            yield batch[0], batch[1], w
 
 
 def _batches(x, y, batch_size, shuffle, class_weight=None, sample_weight=None):
-    if isinstance(x, DataLoader):
+    if isinstance(x, (DataLoader, TensorDataset)):
         if y is not None:
-            raise ValueError("fit: when x is a DataLoader, y must be None (the loader yields the targets)")
-        return _LoaderBatches(x)
-    if isinstance(x, TensorDataset):
-        return _LoaderBatches(DataLoader(x, batch_size=batch_size, shuffle=shuffle))
+            raise ValueError("fit: when x is a DataLoader or TensorDataset, y must be None (it yields the targets)")
+        if sample_weight is not None:
+            raise ValueError("fit: sample_weight is not supported when x is a DataLoader or TensorDataset; make it "
+                             "yield (x, y, sample_weight) batches instead")
+        loader = x if isinstance(x, DataLoader) else DataLoader(x, batch_size=batch_size, shuffle=shuffle)
+        return _LoaderBatches(loader, class_weight)
+    if x is None:
+        raise ValueError("fit: x is required (arrays, Tensors, a DataLoader or a TensorDataset)")
     xa, ya = _array(x, "x"), _array(y, "y")
     if ya is not None and len(xa) != len(ya):
         raise ValueError(f"x and y have different numbers of samples: {len(xa)} and {len(ya)}")
@@ -192,7 +204,12 @@ def _split(x, y, sample_weight, validation_split):
     if isinstance(x, (DataLoader, TensorDataset)):
         raise ValueError("validation_split needs array inputs; pass validation_data with a DataLoader")
     xa, ya = _array(x, "x"), _array(y, "y")
-    cut = int(round(len(xa) * (1 - validation_split)))  # Keras: the last samples validate
+    if ya is None:
+        raise ValueError("validation_split needs targets y")
+    cut = int(math.floor(len(xa) * (1 - validation_split) + 1e-9))  # Keras: the last samples validate
+    if cut < 1 or cut >= len(xa):
+        raise ValueError(f"validation_split={validation_split} of {len(xa)} samples leaves no training or no "
+                         "validation samples")
     sw = _array(sample_weight, "sample_weight")
     return (xa[:cut], ya[:cut], None if sw is None else sw[:cut]), (xa[cut:], ya[cut:], None if sw is None else
                                                                      sw[cut:])
@@ -219,13 +236,14 @@ def _train_step(model, x, y, w, dtype):
     return float(loss.data), pred
 
 
-def _update_metrics(metrics, y, pred, w):
+def _update_metrics(metrics, y, pred):
+    """Compiled metrics are not weighted by sample_weight/class_weight (Keras' `metrics`)."""
     if not metrics:
         return
     p = pred.data if isinstance(pred, Tensor) else pred
     t = y.data if isinstance(y, Tensor) else y
     for m in metrics:
-        m.update_state(t, p, w)
+        m.update_state(t, p)
 
 
 def _logs(loss_total, count, metrics, prefix=""):
@@ -235,11 +253,12 @@ def _logs(loss_total, count, metrics, prefix=""):
     return logs
 
 
-def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
+def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
         validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
         validation_batch_size=None):
     """Train for `epochs` epochs; returns a History (history.history["loss"], ...)."""
     _require_compiled(model, "fit")
+    batch_size = 32 if batch_size is None else batch_size
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}")
     if validation_split and validation_data is not None:
@@ -252,11 +271,16 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=Non
         if isinstance(validation_data, (DataLoader, TensorDataset)):
             val = _batches(validation_data, None, validation_batch_size or batch_size, False)
         else:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("fit: validation_data must be (x_val, y_val), (x_val, y_val, sample_weight), a "
+                                 "DataLoader or a TensorDataset")
             vx, vy, *vw = validation_data
             val = _batches(vx, vy, validation_batch_size or batch_size, False, sample_weight=vw[0] if vw else None)
 
     history = History()
-    cbs = [history] + list(callbacks or []) + [ProgressLogger(verbose)]
+    # Keras' order: the user's callbacks, then History, then the progress bar (so History
+    # records what callbacks add to the logs, e.g. learning_rate)
+    cbs = list(callbacks or []) + [history, ProgressLogger(verbose)]
     params = dict(epochs=epochs, steps=len(train), batch_size=batch_size, verbose=verbose)
     cb = CallbackList(cbs, model, params)
     model.history = history
@@ -264,22 +288,24 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=Non
     dtype = _model_dtype(model)
     metrics = model.compiled_metrics
 
-    cb.on_train_begin()
+    logs = {}
+    cb.on_train_begin(logs)
     for epoch in range(initial_epoch, epochs):
-        cb.on_epoch_begin(epoch)
+        cb.on_epoch_begin(epoch, {})
         model.train()
         for m in metrics:
             m.reset_state()
         total, count = 0.0, 0
         for step, (xb, yb, wb) in enumerate(train):
-            cb.on_train_batch_begin(step)
+            cb.on_train_batch_begin(step, {})
+            if step == 0 and epoch == initial_epoch:
+                _remember_input_shape(model, xb)
             loss, pred = _train_step(model, xb, yb, wb, dtype)
             n = len(xb)
             total += loss * n
             count += n
-            _update_metrics(metrics, yb, pred, wb)
-            cb.on_train_batch_end(step, {"loss": total / count, **{m.name: float(m.result()) for m in metrics}}
-                                  if metrics else {"loss": total / count})
+            _update_metrics(metrics, yb, pred)
+            cb.on_train_batch_end(step, _logs(total, count, metrics))
             if model.stop_training:
                 break
         logs = _logs(total, count, metrics)
@@ -288,8 +314,15 @@ def fit(model, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=Non
         cb.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
-    cb.on_train_end()
+    cb.on_train_end(logs)
     return history
+
+
+def _remember_input_shape(model, x):
+    """summary() shows output shapes for the input shape last seen by fit/evaluate/predict."""
+    shape = getattr(x, "shape", None)
+    if shape is not None and len(shape) >= 1:
+        object.__setattr__(model, "_input_shape", tuple(shape[1:]))
 
 
 def _run_evaluation(model, batches, dtype, prefix=""):
@@ -307,7 +340,7 @@ def _run_evaluation(model, batches, dtype, prefix=""):
                 n = len(xb)
                 total += float(loss.data) * n
                 count += n
-                _update_metrics(metrics, yb, pred, wb)
+                _update_metrics(metrics, yb, pred)
     finally:
         model.train(was_training)
     return _logs(total, count, metrics, prefix)
@@ -332,6 +365,8 @@ def predict(model, x, batch_size=32, verbose=0):
     else:
         xa = _array(x, "x")
         batches = (xa[i : i + batch_size] for i in range(0, len(xa), batch_size))
+        if len(xa):
+            _remember_input_shape(model, xa)
     was_training = model.training
     model.eval()
     outs = []

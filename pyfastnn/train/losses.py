@@ -125,7 +125,9 @@ class LossAdapter:
 
     def __call__(self, y_pred, y_true, sample_weight=None):
         if sample_weight is None:
-            return self._call(y_pred, y_true)
+            out = self._call(y_pred, y_true)
+            # a Keras-style function returns per-sample (or per-element) losses: their mean
+            return out.mean() if isinstance(out, Tensor) and out.ndim > 0 else out
         if hasattr(self.fn, "forward") and hasattr(self.fn, "reduction"):  # a loss module
             saved, self.fn.reduction = self.fn.reduction, "none"
             try:
@@ -135,12 +137,26 @@ class LossAdapter:
         elif self.takes_reduction:
             per = self._call(y_pred, y_true, reduction="none")
         else:
-            raise ValueError(f"loss {self.name!r} does not accept reduction='none', so it cannot be weighted per "
-                             "sample (class_weight / sample_weight)")
+            per = self._call(y_pred, y_true)
+            if not isinstance(per, Tensor) or per.ndim == 0:
+                raise ValueError(f"loss {self.name!r} returns one number per batch, so it cannot be weighted per "
+                                 "sample (class_weight / sample_weight): return per-sample losses, or accept "
+                                 "reduction='none'")
         if per.ndim > 1:
             per = per.reshape(per.shape[0], -1).mean(1)
         w = Tensor._wrap(np.asarray(sample_weight, dtype=per.dtype).reshape(-1))
+        if w.shape[0] != per.shape[0]:
+            raise ValueError(f"sample_weight has {w.shape[0]} entries for a batch of {per.shape[0]} samples")
         return (per * w).sum() / max(per.shape[0], 1)
+
+    @property
+    def from_logits(self):
+        """True for the losses that take logits of a binary model (accuracy thresholds at 0)."""
+        from ..nn import functional as F
+        from ..nn.loss import BCEWithLogitsLoss
+
+        return (self.name in ("bce_with_logits", "binary_crossentropy_with_logits")
+                or self.fn is F.binary_cross_entropy_with_logits or isinstance(self.fn, BCEWithLogitsLoss))
 
 
 def get_loss(spec):

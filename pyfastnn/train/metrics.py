@@ -59,7 +59,15 @@ def top_k_accuracy(y_true, y_pred, k=5):
 
 
 def _class_predictions(y_true, y_pred, threshold=0.5):
+    """(true class ids, predicted class ids, number of classes). y_pred holds class ids
+    (an integer or bool array), class scores (N, C), or one score per sample (binary,
+    thresholded); y_true holds class ids or one-hot rows."""
     t, p = _labels_and_scores(y_true, y_pred)
+    if p.dtype.kind in "biu":  # predicted class ids
+        if t.ndim > 1 and t.shape[-1] > 1 and t.shape != p.shape:
+            t = t.argmax(-1)
+        t, p = t.reshape(-1).astype(np.int64), p.reshape(-1).astype(np.int64)
+        return t, p, max(2, int(max(t.max(initial=0), p.max(initial=0))) + 1)
     if p.ndim == 1 or (p.ndim == 2 and p.shape[1] == 1):
         return (t.reshape(-1) > 0.5).astype(np.int64), (p.reshape(-1) > threshold).astype(np.int64), 2
     if t.shape == p.shape:
@@ -78,14 +86,18 @@ def confusion_matrix(y_true, y_pred, num_classes=None, threshold=0.5):
     return _confusion(t, p, num_classes or c or int(max(t.max(initial=-1), p.max(initial=-1)) + 1))
 
 
-def _confusion(t, p, n):
-    out = np.zeros((n, n), np.int64)
-    np.add.at(out, (t, p), 1)
+def _confusion(t, p, n, w=None):
+    out = np.zeros((n, n), np.int64 if w is None else np.float64)
+    np.add.at(out, (t, p), 1 if w is None else w)
     return out
 
 
-def _prf_from_labels(t, p, n, average):
-    cm = _confusion(t, p, n)
+def _prf_from_labels(t, p, n, average, w=None):
+    return _scores_from_confusion(_confusion(t, p, n, w), average)
+
+
+def _scores_from_confusion(cm, average):
+    n = len(cm)
     tp = np.diag(cm).astype(np.float64)
     pred_pos = cm.sum(0).astype(np.float64)
     true_pos = cm.sum(1).astype(np.float64)
@@ -97,8 +109,11 @@ def _prf_from_labels(t, p, n, average):
         if n != 2:
             raise ValueError(f"average='binary' needs two classes, got {n}: use average='macro'")
         return prec[1], rec[1], f1[1]
-    if average == "macro":
-        return prec.mean(), rec.mean(), f1.mean()
+    if average == "macro":  # over the classes that occur (scikit-learn's labels = true and predicted ones)
+        present = (pred_pos + true_pos) > 0
+        if not present.any():
+            return 0.0, 0.0, 0.0
+        return prec[present].mean(), rec[present].mean(), f1[present].mean()
     if average is None:
         return prec, rec, f1
     raise ValueError(f"average must be 'binary', 'macro' or None, got {average!r}")
@@ -259,24 +274,29 @@ class MeanSquaredError(Mean):
 
 
 class _ConfusionMetric(Metric):
-    """Precision/recall/F1 from a confusion matrix accumulated over batches."""
+    """Precision/recall/F1 from a (sample-weighted) confusion matrix accumulated over batches."""
 
     def __init__(self, name=None, average="binary", threshold=0.5):
         self.average, self.threshold = average, threshold
         super().__init__(name)
 
     def reset_state(self):
-        self.t, self.p = [], []
+        self.cm = np.zeros((0, 0), np.float64)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        t, p, self.classes = _class_predictions(y_true, y_pred, self.threshold)
-        self.t.append(t)
-        self.p.append(p)
+        t, p, classes = _class_predictions(y_true, y_pred, self.threshold)
+        w = None if sample_weight is None else np.broadcast_to(
+            _np(sample_weight).astype(np.float64).reshape(-1), t.shape)
+        if classes > len(self.cm):  # class ids: a later batch may show a class not seen before
+            grown = np.zeros((classes, classes), np.float64)
+            grown[: len(self.cm), : len(self.cm)] = self.cm
+            self.cm = grown
+        self.cm += _confusion(t, p, len(self.cm), w)
 
     def _scores(self):
-        if not self.t:
+        if not self.cm.size:
             return 0.0, 0.0, 0.0
-        return _prf_from_labels(np.concatenate(self.t), np.concatenate(self.p), self.classes, self.average)
+        return _scores_from_confusion(self.cm, self.average)
 
 
 class Precision(_ConfusionMetric):

@@ -6,6 +6,8 @@
 // name), each defining `const FooTable foo_kernels_<isa>`. The baseline code then calls
 // PYFASTNN_ISA_SELECT(foo_kernels).fn(...), which follows pyfastnn::active_isa() (so
 // PYFASTNN_ISA / set_isa force every area, not only GEMM).
+// Define each table `constexpr` (make_table() constexpr too): a table built by a load-time
+// initializer would run AVX-512 code when the module loads, on CPUs that lack it.
 #pragma once
 #include "pyfastnn/gemm.h"
 
