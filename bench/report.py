@@ -3,7 +3,8 @@
     python bench/report.py bench/out/gemm.json [more.json ...] [--write bench/RESULTS.md]
 
 One row per (op, case, threads): the median time and GFLOP/s of every implementation, %
-of the machine's measured FMA peak, and the speed-up of pyfastnn over PyTorch (> 1: faster).
+of the machine's measured FMA peak, and the speed-up of pyfastnn over each other
+implementation (> 1: pyfastnn is faster).
 """
 
 import argparse
@@ -32,11 +33,19 @@ def fmt_time(s):
     return f"{s * 1e3:.3f} ms" if s < 1 else f"{s:.2f} s"
 
 
-def table(rows, impls=("pyfastnn", "torch", "numpy")):
+def _impls(rows):
+    """pyfastnn first, then torch variants, then the rest, as they appear."""
+    seen = list(dict.fromkeys(impl for by in rows.values() for impl in by))
+    return sorted(seen, key=lambda i: (i != "pyfastnn", not i.startswith("torch"), seen.index(i)))
+
+
+def table(rows):
+    impls = _impls(rows)
+    others = [i for i in impls if i != "pyfastnn"]
     head = ["op", "case", "T"]
     for impl in impls:
         head += [f"{impl} median", "GFLOP/s"] + (["% peak"] if impl == "pyfastnn" else [])
-    head += ["vs torch"]
+    head += [f"vs {o}" for o in others]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for (op, case, threads), by_impl in rows.items():
         cells = [op, case, str(threads)]
@@ -50,8 +59,10 @@ def table(rows, impls=("pyfastnn", "torch", "numpy")):
             if impl == "pyfastnn":
                 peak = r.get("peak_gflops")
                 cells.append(f"{100 * gflops / peak:.0f}%" if gflops and peak else "—")
-        pf, th = by_impl.get("pyfastnn"), by_impl.get("torch")
-        cells.append(f"**{th['median'] / pf['median']:.2f}x**" if pf and th else "—")
+        pf = by_impl.get("pyfastnn")
+        for o in others:
+            r = by_impl.get(o)
+            cells.append(f"**{r['median'] / pf['median']:.2f}x**" if pf and r else "—")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -65,7 +76,7 @@ def header(rows, meta):
     return (
         f"Machine: {cpu}, kernels `{any_row.get('isa', '?')}`; measured FP32 FMA peak {peak_txt}.  \n"
         f"Run: {meta.get('datetime', '')[:19]}. Times are medians; GFLOP/s from the median; "
-        f"'vs torch' = torch median / pyfastnn median (> 1 means pyfastnn is faster)."
+        f"'vs X' = X's median / pyfastnn's median (> 1 means pyfastnn is faster)."
     )
 
 
