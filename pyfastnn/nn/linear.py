@@ -30,6 +30,8 @@ class Linear(Module):
     pyfastnn.ops.activation.get_activation knows, applied after the product.
     """
 
+    fuses_relu = True  # sequential_forward may call forward_fused(x, "relu")
+
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None, *, activation=None):
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features)):
@@ -90,9 +92,10 @@ def _relu_module_type():
 
 
 def sequential_forward(modules, x):
-    """Run `modules` in order, fusing each plain Linear immediately followed by a plain
-    nn.ReLU into one Linear.forward_fused(x, 'relu') call when neither has hooks (and the
-    Linear has no activation of its own). nn.Sequential.forward can delegate to this."""
+    """Run `modules` in order, fusing each layer that can (Linear, Conv2d: `fuses_relu`)
+    immediately followed by a plain nn.ReLU into one forward_fused(x, 'relu') call when
+    neither has hooks (and the layer has no activation of its own). nn.Sequential.forward
+    can delegate to this."""
     relu = _relu_module_type()
     mods = modules if isinstance(modules, (list, tuple)) else list(modules)
     i, n = 0, len(mods)
@@ -100,7 +103,7 @@ def sequential_forward(modules, x):
         m = mods[i]
         if (
             i + 1 < n
-            and type(m) is Linear
+            and getattr(type(m), "fuses_relu", False)
             and type(mods[i + 1]) is relu
             and m.activation is None
             and not (m._forward_hooks or m._forward_pre_hooks)
