@@ -12,7 +12,7 @@ from ._tensor_methods import *  # noqa: F401,F403  (exp, log, sum, cat, stack, w
 from ._tensor_methods import matmul  # numpy arrays or Tensors
 from .random import manual_seed, initial_seed
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
-from . import autograd, backends, nn, optim, data, train
+from . import autograd, backends, cuda, nn, optim, data, train
 from .serialization import load, save
 from .backends import use_backend
 

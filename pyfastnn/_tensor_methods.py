@@ -26,6 +26,14 @@ def _operand(x):
     return np.asarray(x)
 
 
+def _array(x, dtype=None):
+    """x as an array on its own device: numpy scalars become 0-d numpy arrays, CuPy arrays
+    stay CuPy arrays (np.asarray would refuse them)."""
+    if hasattr(x, "__cuda_array_interface__"):
+        return x if dtype is None else x.astype(dtype, copy=False)
+    return np.asarray(x, dtype=dtype)
+
+
 def _need_tensor(x, op):
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: argument must be a Tensor, got {type(x).__name__}")
@@ -165,7 +173,7 @@ def min(a, dim=None, keepdim=False):
 def argmax(a, dim=None, keepdim=False):
     d = a.data
     if dim is None:
-        return Tensor._wrap(np.asarray(d.argmax(), dtype=np.int64))
+        return Tensor._wrap(_array(d.argmax(), np.int64))
     out = d.argmax(axis=norm_dim(dim, d.ndim, "argmax"))
     return Tensor._wrap((np.expand_dims(out, dim) if keepdim else out).astype(np.int64))
 
@@ -173,7 +181,7 @@ def argmax(a, dim=None, keepdim=False):
 def argmin(a, dim=None, keepdim=False):
     d = a.data
     if dim is None:
-        return Tensor._wrap(np.asarray(d.argmin(), dtype=np.int64))
+        return Tensor._wrap(_array(d.argmin(), np.int64))
     out = d.argmin(axis=norm_dim(dim, d.ndim, "argmin"))
     return Tensor._wrap((np.expand_dims(out, dim) if keepdim else out).astype(np.int64))
 
@@ -187,11 +195,11 @@ def norm(a, p=2, dim=None, keepdim=False):
 
 
 def all(a, dim=None):
-    return Tensor._wrap(np.asarray(a.data.all(axis=dim)))
+    return Tensor._wrap(_array(a.data.all(axis=dim)))
 
 
 def any(a, dim=None):
-    return Tensor._wrap(np.asarray(a.data.any(axis=dim)))
+    return Tensor._wrap(_array(a.data.any(axis=dim)))
 
 
 # ---- shapes ----
@@ -300,7 +308,7 @@ def _getitem(a, index):
 def _cmp(op):
     def f(a, b):
         b = b.data if isinstance(b, Tensor) else b
-        return Tensor._wrap(np.asarray(op(a.data, b)))
+        return Tensor._wrap(_array(op(a.data, b)))
 
     return f
 

@@ -126,11 +126,16 @@ class Tensor:
                 )
             g = np.ones_like(self.data)
         else:
-            g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=self.dtype)
+            if isinstance(gradient, Tensor):
+                g = gradient.data
+            elif hasattr(gradient, "__cuda_array_interface__"):
+                g = gradient
+            else:
+                g = np.asarray(gradient, dtype=self.dtype)
             if g.shape != self.shape:
                 raise RuntimeError(f"backward: gradient has shape {g.shape}, the tensor has shape {self.shape}")
         if self.grad_fn is None:
-            _accumulate(self, np.array(g, dtype=self.dtype))
+            _accumulate(self, g.astype(self.dtype, copy=True))
             return
         run_backward([(self.grad_fn, self._output_nr)], [g], retain_graph=retain_graph,
                      grads_are_ours=gradient is None)
@@ -255,6 +260,11 @@ class Tensor:
 
     def _inplace(self, what, values):
         self._check_inplace(what)
+        if type(values) is not type(self.data) and hasattr(values, "shape"):
+            from .ops.device import device_of, move
+
+            if device_of(values) != device_of(self.data):  # e.g. normal_() draws on the host
+                values = move(values, device_of(self.data))
         self.data[...] = values
         return self
 

@@ -1,5 +1,12 @@
+import os
+
 import numpy as np
 import pytest
+
+if os.environ.get("PYFASTNN_CUDA_EMULATOR"):  # the CUDA tests on the CPU emulator (tests/cuda_emu)
+    from cuda_emu import install
+
+    install()
 
 import pyfastnn as pf
 from pyfastnn.backends import cpu

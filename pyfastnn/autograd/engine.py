@@ -123,7 +123,7 @@ def _store_retained(node, grads):
         if t is None or g is None:
             continue
         if t.grad is None:
-            t.grad = Tensor._wrap(np.array(g, dtype=t.dtype, order="C"))
+            t.grad = Tensor._wrap(g.astype(t.dtype, order="C", copy=True))
         else:
             t.grad = Tensor._wrap((t.grad.data + g).astype(t.dtype, copy=False))
 
@@ -147,8 +147,9 @@ def _call(node, grads, retain_graph, buffers, deliver):
         if meta is not None:
             grads = [g if g is None or g.dtype == m[1] else g.astype(m[1]) for g, m in zip(grads, meta)]
     if not node.allow_none_grads and any(g is None for g in grads):
+        like = next(g for g in grads if g is not None)  # zeros on the same device
         grads = [
-            g if g is not None else _zeros_like_output(node, i) for i, g in enumerate(grads)
+            g if g is not None else _zeros_like_output(node, i, like) for i, g in enumerate(grads)
         ]
     in_grads = node.backward(*grads)
     if type(in_grads) is not tuple:
@@ -170,9 +171,11 @@ def _skip(node, retain_graph):
         node._release()
 
 
-def _zeros_like_output(node, i):
+def _zeros_like_output(node, i, like):
     shape, dtype = node.output_meta[i]
-    return np.zeros(shape, dtype)
+    if isinstance(like, np.ndarray):
+        return np.zeros(shape, dtype)
+    return np.zeros_like(like, dtype=dtype, shape=shape)  # dispatched to CuPy
 
 
 def _add(buffers, node, idx, g, deliver):
@@ -196,6 +199,9 @@ def _accumulate(t, g):
         t.grad.data += g
         return
     # keep g itself when it is a plain, exclusively delivered array (the common case)
-    if g.base is not None or g.dtype != t.dtype or not (g.flags.c_contiguous and g.flags.writeable):
-        g = np.array(g, dtype=t.dtype, order="C")
+    if type(g) is np.ndarray:
+        if g.base is not None or g.dtype != t.dtype or not (g.flags.c_contiguous and g.flags.writeable):
+            g = np.array(g, dtype=t.dtype, order="C")
+    elif g.base is not None or g.dtype != t.dtype or not g.flags.c_contiguous:  # CuPy (or a numpy subclass)
+        g = g.astype(t.dtype, order="C", copy=True)
     t.grad = Tensor._wrap(g)

@@ -57,7 +57,11 @@ class Function:
             ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
         else:
             ctx.needs_input_grad = (False,) * len(args)
-        out = ctx.forward(*arrays, **kwargs)
+        try:
+            out = ctx.forward(*arrays, **kwargs)
+        except (TypeError, ValueError):
+            _check_devices(cls, arrays)  # a numpy/CuPy mix fails somewhere inside: say so
+            raise
         wrap = Tensor._wrap
         if type(out) is tuple:
             out = tuple([np.asarray(o) if isinstance(o, np.generic) else o for o in out])
@@ -88,6 +92,13 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name()}>"
+
+
+def _check_devices(cls, arrays):
+    from ..ops.device import check_same_device
+
+    op = cls.__name__[:-8] if cls.__name__.endswith("Function") else cls.__name__
+    check_same_device(op, [(f"input {i}", a) for i, a in enumerate(arrays)])
 
 
 def _is_float(a):

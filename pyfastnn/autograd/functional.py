@@ -12,6 +12,7 @@ def _as_tuple(x):
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
     """d(sum of outputs * grad_outputs) / d(inputs), as a tuple of Tensors (PyTorch's API)."""
+    from ..ops.device import device_of, move
     from ..tensor import Tensor
 
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
@@ -27,7 +28,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = np.ones_like(out.data)
         else:
-            g = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
+            g = g.data if isinstance(g, Tensor) else g
+            if not hasattr(g, "__cuda_array_interface__"):
+                g = np.asarray(g, dtype=out.dtype)
+            if device_of(g) != device_of(out.data):  # grad_outputs go where their output is
+                g = move(g, device_of(out.data))
         roots.append(_edge(out))
         root_grads.append(g)
     for t in inputs:
@@ -42,5 +47,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
             raise RuntimeError(
                 "autograd.grad: one of the inputs was not used to compute the outputs (pass allow_unused=True)"
             )
-        result.append(None if g is None else Tensor._wrap(np.array(g, copy=True)))
+        if g is not None:
+            g = np.array(g, copy=True) if isinstance(g, (np.ndarray, np.generic)) else g.copy()
+        result.append(None if g is None else Tensor._wrap(g))
     return tuple(result)

@@ -10,6 +10,11 @@ class GradcheckError(RuntimeError):
     pass
 
 
+def _host(a):
+    """a as a numpy array (CuPy arrays are copied back from the GPU)."""
+    return a if isinstance(a, np.ndarray) else (a.get() if hasattr(a, "get") else np.asarray(a))
+
+
 def _flat_outputs(out):
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
@@ -48,7 +53,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                                   allow_unused=True)
             for i, g in zip(checked, grads):
                 if g is not None:
-                    analytical[i][row] = g.data.reshape(-1)
+                    analytical[i][row] = _host(g.data).reshape(-1)
             row += 1
 
     # numerical Jacobian, one column per input element
@@ -64,7 +69,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                 x[pos] = orig - eps
                 minus = np.concatenate([o.data.reshape(-1) for o in _selected(fn(*inputs), outputs)])
             x[pos] = orig
-            numerical[:, e] = (plus - minus) / (2 * eps)
+            numerical[:, e] = _host((plus - minus) / (2 * eps))
         bad = ~np.isclose(analytical[i], numerical, rtol=rtol, atol=atol)
         if bad.any():
             r, c = np.argwhere(bad)[0]

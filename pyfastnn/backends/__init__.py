@@ -1,4 +1,5 @@
-"""Kernel backends: `cpu` (pyfastnn._C), `reference` (NumPy, defines correct), `cuda` later.
+"""Kernel backends: `cpu` (pyfastnn._C), `reference` (NumPy, defines correct), `cuda`
+(pyfastnn._cuda on CuPy arrays; loads CuPy on first use).
 
 Ops ask `for_array(a)` for the module to run on: CuPy arrays go to the CUDA backend, numpy
 arrays to the CPU backend selected with `use_backend("cpu" | "reference")`, so a whole
@@ -7,9 +8,9 @@ model can be cross-checked against the reference.
 
 import numpy as np
 
-from . import cpu, reference
+from . import cpu, cuda, reference
 
-__all__ = ["cpu", "reference", "use_backend", "current_backend", "for_array"]
+__all__ = ["cpu", "cuda", "reference", "use_backend", "current_backend", "for_array"]
 
 _BACKENDS = {"cpu": cpu, "reference": reference}
 _active = cpu
@@ -31,6 +32,4 @@ def for_array(a):
     """The kernel module for an array's device."""
     if isinstance(a, np.ndarray):
         return _active
-    from . import cuda  # noqa: F401  (arrives with the CUDA backend)
-
     return cuda

@@ -54,6 +54,12 @@ def _fan(tensor, mode):
 
 
 def _fill(tensor, values):
+    """Write values (drawn on the host) into tensor, on whatever device it lives."""
+    if hasattr(values, "shape") and type(values) is not type(tensor.data):
+        from ..ops.device import device_of, move
+
+        if device_of(values) != device_of(tensor.data):
+            values = move(values, device_of(tensor.data))
     with no_grad():
         tensor.data[...] = values
     return tensor

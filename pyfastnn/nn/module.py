@@ -5,6 +5,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..ops.device import device_of, move
 from ..tensor import Tensor
 
 
@@ -42,7 +43,7 @@ def _to_array(value, name):
     """A state-dict value (Tensor, numpy array, torch tensor, number) as a numpy array."""
     if isinstance(value, Tensor):
         return value.data
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):  # numpy or CuPy
         return value
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch.Tensor
         return value.detach().cpu().numpy()
@@ -291,6 +292,8 @@ class Module:
                     errors.append(f"size mismatch for {k}: copying a param with shape {tuple(value.shape)} from "
                                   f"checkpoint, the shape in current model is {tuple(target.shape)}.")
                     continue
+                if device_of(value) != device_of(target.data):  # a CPU checkpoint into a GPU model, or back
+                    value = move(value, device_of(target.data))
                 target.data[...] = value
         if strict:  # PyTorch's order: missing, unexpected, then size mismatches
             if unexpected:

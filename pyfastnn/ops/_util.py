@@ -3,6 +3,13 @@
 import numpy as np
 
 
+def contiguous(a):
+    """a as a C-contiguous array (itself when it already is): numpy or CuPy."""
+    if a.flags.c_contiguous:
+        return a
+    return np.ascontiguousarray(a) if isinstance(a, np.ndarray) else a.copy(order="C")
+
+
 def shape_of(x):
     return getattr(x, "shape", ())
 

@@ -1,39 +1,59 @@
-"""Moving tensors between devices (the CUDA side arrives with the CUDA backend)."""
+"""Moving tensors between devices: "cpu" arrays are numpy, "cuda" arrays CuPy (on the
+current GPU). The move is differentiable: the gradient travels back to the source device."""
 
 import numpy as np
 
 from ..autograd.function import Function
 
-
-def _cupy():
-    try:
-        import cupy
-    except ImportError:
-        raise RuntimeError(
-            "CUDA tensors need CuPy and an NVIDIA GPU: pip install 'pyfastnn[cuda]' (cupy-cuda12x or cupy-cuda13x)"
-        ) from None
-    return cupy
+DEVICES = ("cpu", "cuda")
 
 
 class ToDevice(Function):
     def forward(self, a, device):
         self.src = "cpu" if isinstance(a, np.ndarray) else "cuda"
-        return _move(a, device)
+        return move(a, device)
 
     def backward(self, g):
-        return _move(g, self.src)
+        return move(g, self.src), None  # (no gradient for the device argument)
 
 
-def _move(a, device):
+def move(a, device):
+    """Array a on `device` ('cpu' or 'cuda'): itself when already there, else a copy."""
     if device == "cpu":
-        return a if isinstance(a, np.ndarray) else a.get()
+        return a if isinstance(a, (np.ndarray, np.generic)) else a.get()
     if device == "cuda":
-        return _cupy().asarray(a)
+        from .. import cuda
+
+        return cuda.require().asarray(a)
     raise ValueError(f"to: unknown device {device!r}; expected 'cpu' or 'cuda'")
 
 
+def device_name(device, op="to"):
+    """'cpu' or 'cuda' from a device string ('cuda:0' counts as 'cuda'), or a ValueError."""
+    name = str(device).split(":")[0]
+    if name not in DEVICES:
+        raise ValueError(f"{op}: unknown device {device!r}; expected 'cpu' or 'cuda'")
+    return name
+
+
 def to_device(t, device):
-    device = str(device).split(":")[0]
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"to: unknown device {device!r}; expected 'cpu' or 'cuda'")
-    return ToDevice.apply(t, device)
+    return ToDevice.apply(t, device_name(device))
+
+
+def device_of(a):
+    """'cpu' for numpy arrays (and Python scalars), 'cuda' for CuPy arrays."""
+    return "cuda" if hasattr(a, "__cuda_array_interface__") else "cpu"
+
+
+def check_same_device(op, arrays):
+    """Raise ValueError naming op when the arrays (None and scalars skipped) live on
+    different devices."""
+    seen = {}
+    for name, a in arrays:
+        if a is None or not hasattr(a, "shape"):
+            continue
+        seen.setdefault(device_of(a), name)
+    if len(seen) > 1:
+        where = ", ".join(f"'{n}' on {d}" for d, n in seen.items())
+        raise ValueError(f"{op}: expected all tensors on the same device, got {where}; move them with .to(device) "
+                         "(or .cuda() / .cpu()) first")

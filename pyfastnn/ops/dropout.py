@@ -9,8 +9,6 @@ it instead of storing one.
 
 import numbers
 
-import numpy as np
-
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..backends import for_array
@@ -35,26 +33,11 @@ class DropoutFunction(Function):
 
     def forward(self, x, p, seed):
         self.p, self.seed = p, seed
-        if type(x) is np.ndarray:
-            self.be = for_array(x)
-            return self.be.dropout_forward(x, p, seed)
-        self.be = None  # CuPy: the mask from the NumPy reference, moved to the device
-        self.mask = _device_mask(x, p, seed)
-        return x * self.mask
+        self.be = for_array(x)
+        return self.be.dropout_forward(x, p, seed)
 
     def backward(self, g):
-        if self.be is not None:
-            return self.be.dropout_backward(g, self.p, self.seed)
-        return g * self.mask
-
-
-def _device_mask(x, p, seed):
-    from ..backends import reference
-
-    keep = reference.dropout_mask(x.shape, p, seed)
-    scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
-    m = keep.astype(x.dtype) * x.dtype.type(scale)
-    return m if isinstance(x, np.ndarray) else __import__("cupy").asarray(m)
+        return self.be.dropout_backward(g, self.p, self.seed)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -73,10 +56,11 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise TypeError(f"dropout: expected a floating point input, got {data.dtype}")
     seed = next_seed()
     recording = isinstance(input, Tensor) and input.requires_grad and is_grad_enabled()
-    if inplace and type(data) is np.ndarray and not recording:
-        if not data.flags.c_contiguous or not data.flags.writeable:
-            data[...] = for_array(data).dropout_forward(np.ascontiguousarray(data), p, seed)
+    if inplace and not recording:
+        be = for_array(data)
+        if not data.flags.c_contiguous or not getattr(data.flags, "writeable", True):  # (CuPy has no writeable)
+            data[...] = be.dropout_forward(data.copy(order="C"), p, seed)
         else:
-            for_array(data).dropout_forward(data, p, seed, out=data)
+            be.dropout_forward(data, p, seed, out=data)
         return input
     return DropoutFunction.apply(input, p=p, seed=seed)

@@ -51,12 +51,8 @@ class LinearFunction(Function):
     def forward(self, x, weight, bias=None, activation=None):
         lead = x.shape[:-1]
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        if type(x2) is np.ndarray:
-            be = for_array(x2)
-            y2 = be.linear_forward(x2, weight, bias, activation)
-        else:  # CuPy arrays: the array library's own products until CUDA kernels land
-            be = None
-            y2 = _generic_forward(x2, weight, bias, activation)
+        be = for_array(x2)
+        y2 = be.linear_forward(x2, weight, bias, activation)
         nx, nw, nb = self.needs_input_grad
         if nx or nw or nb:
             self.be, self.activation, self.x_shape = be, activation, x.shape
@@ -69,12 +65,8 @@ class LinearFunction(Function):
     def backward(self, gy):
         nx, nw, nb = self.needs_input_grad
         gy2 = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
-        if self.be is not None:
-            dx, dw, db = self.be.linear_backward(self.x2, self.weight, self.y2, gy2, self.activation, nx, nw,
-                                                 nb and self.has_bias)
-        else:
-            dx, dw, db = _generic_backward(self.x2, self.weight, self.y2, gy2, self.activation, nx, nw,
-                                           nb and self.has_bias)
+        dx, dw, db = self.be.linear_backward(self.x2, self.weight, self.y2, gy2, self.activation, nx, nw,
+                                             nb and self.has_bias)
         if dx is not None and len(self.x_shape) != 2:
             dx = dx.reshape(self.x_shape)
         return dx, dw, db
@@ -93,25 +85,8 @@ class LinearReluFunction(LinearFunction):
 def _forward(x, weight, bias, activation):
     """The forward pass alone, on arrays (no graph)."""
     x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-    if type(x2) is np.ndarray:
-        y2 = for_array(x2).linear_forward(x2, weight, bias, activation)
-    else:
-        y2 = _generic_forward(x2, weight, bias, activation)
+    y2 = for_array(x2).linear_forward(x2, weight, bias, activation)
     return y2 if x.ndim == 2 else y2.reshape(*x.shape[:-1], weight.shape[0])
-
-
-def _generic_forward(x2, weight, bias, activation):
-    y = x2 @ weight.T
-    if bias is not None:
-        y += bias
-    if activation == "relu":
-        y = y.clip(0, None)  # NaN stays NaN
-    return y
-
-
-def _generic_backward(x2, weight, y2, gy2, activation, nx, nw, nb):
-    gz = gy2 * ~(y2 <= 0) if activation == "relu" else gy2  # NaN in y passes gy, as PyTorch
-    return (gz @ weight if nx else None, gz.T @ x2 if nw else None, gz.sum(axis=0) if nb else None)
 
 
 def _data(t):
@@ -134,6 +109,10 @@ def _apply(input, weight, bias, activation, op):
             return LinearReluFunction.apply(input, weight, bias, activation="relu")
         return LinearFunction.apply(input, weight, bias)
     except Exception:
+        from .device import check_same_device
+
+        check_same_device(op, [("input", _data(input)), ("weight", _data(weight)),
+                               ("bias", None if bias is None else _data(bias))])
         _check(_data(input), _data(weight), None if bias is None else _data(bias), op)
         raise
 

@@ -28,6 +28,7 @@ from ..autograd.function import Function
 from .. import backends as _backends
 from ..backends import for_array
 from ..tensor import Tensor
+from ._util import contiguous
 
 __all__ = [
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "log_cosh_loss", "quantile_loss",
@@ -73,7 +74,7 @@ def _target(t, dtype, op, name="target"):
         if t.requires_grad:
             return t if t.dtype == dtype else t.to(dtype)
         t = t.data
-    elif not isinstance(t, np.ndarray):
+    elif not isinstance(t, np.ndarray) and not hasattr(t, "__cuda_array_interface__"):
         t = np.asarray(t)
     if t.dtype != dtype:
         if t.dtype.kind not in "fiub":
@@ -98,7 +99,7 @@ def _same_shape(op, x, t, name="target"):
 def _array_arg(a, dtype, op, name):
     """A weight-like argument (Tensor, array, list) as an array of the input's dtype."""
     a = _data(a)
-    if not isinstance(a, np.ndarray):
+    if not isinstance(a, np.ndarray) and not hasattr(a, "__cuda_array_interface__"):
         a = np.asarray(a)
     if a.dtype != dtype:
         if a.dtype.kind not in "fiub":
@@ -136,6 +137,11 @@ def _combine(a, b):
     return a if b is None else a * b
 
 
+def _scalar(s, dtype):
+    """A reduction's result as a 0-d array of `dtype` (numpy returns scalars; CuPy 0-d arrays)."""
+    return np.asarray(s, dtype=dtype) if isinstance(s, (np.generic, np.ndarray, float, int)) else s.astype(dtype)
+
+
 def _mean_of(s, denom):
     if denom == 0:
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -166,7 +172,7 @@ class _Elementwise(Function):
             denom = float(loss.size if denom is None else denom)
             s = _mean_of(s, denom)
             self.denom = denom
-        return np.asarray(s, dtype=x.dtype)
+        return _scalar(s, x.dtype)
 
     def backward(self, g):
         need_x, need_t = self.needs_input_grad[:2]
@@ -509,13 +515,13 @@ def hinge_loss(input, target, reduction="mean", *, sample_weight=None):
 
 def _classes_last(a, c):
     """(N, C, d1, ...) -> (N*d1*..., C) contiguous."""
-    return np.ascontiguousarray(np.moveaxis(a, 1, -1)).reshape(-1, c)
+    return contiguous(np.moveaxis(a, 1, -1)).reshape(-1, c)
 
 
 def _classes_back(a2, shape):
     """The inverse of _classes_last for an input of `shape`."""
     n, c, rest = shape[0], shape[1], tuple(shape[2:])
-    return np.ascontiguousarray(np.moveaxis(a2.reshape((n,) + rest + (c,)), -1, 1))
+    return contiguous(np.moveaxis(a2.reshape((n,) + rest + (c,)), -1, 1))
 
 
 class CrossEntropyFunction(Function):
@@ -573,14 +579,14 @@ def _prob_target_grad(x2, state, g, p):
     """d loss / d t_ic = scale_i (1 - eps) w_c (lse_i - x_ic) for probability targets."""
     weight, _, smoothing, reduction, sw2 = p
     stats, n = state, x2.shape[0]
-    if reduction == "none":
-        scale = np.asarray(g, dtype=np.float64).reshape(-1)
+    if reduction == "none":  # (numpy or CuPy arrays alike)
+        scale = g.reshape(-1).astype(np.float64)[:, None]
     else:
-        scale = np.full(n, float(g) / n if reduction == "mean" and n else float(g))  # 'mean' divides by N
+        scale = float(g) / n if reduction == "mean" and n else float(g)  # 'mean' divides by N
     if sw2 is not None:
-        scale = scale * sw2
+        scale = scale * sw2[:, None]
     lse = (stats[0].astype(np.float64) + stats[1])[:, None]
-    d = (1 - smoothing) * scale[:, None] * (lse - x2)
+    d = (1 - smoothing) * scale * (lse - x2)
     if weight is not None:
         d = d * weight
     return d.astype(x2.dtype)
@@ -603,7 +609,8 @@ def _class_target(op, x, target, allow_probs):
         raise ValueError(f"{op}: input must have a class dimension ((C,), (N, C) or (N, C, d1, ...)), got a 0-d "
                          "tensor")
     t = target
-    td = t.data if isinstance(t, Tensor) else (t if isinstance(t, np.ndarray) else np.asarray(t))
+    td = t.data if isinstance(t, Tensor) else (t if isinstance(t, np.ndarray) or hasattr(t, "__cuda_array_interface__")
+                                               else np.asarray(t))
     kind = td.dtype.kind
     index_shape = _index_target_shape(xd.shape)
     if kind in "iu":
@@ -702,7 +709,7 @@ class NLLLossFunction(Function):
         if reduction == "mean":
             s = _mean_of(s, denom)
             self.denom = denom
-        return np.asarray(s, dtype=x.dtype)
+        return _scalar(s, x.dtype)
 
     def backward(self, g):
         if self.reduction == "none":
@@ -770,7 +777,7 @@ class CosineEmbeddingLossFunction(Function):
         s = loss.sum()
         if reduction == "mean":
             s = _mean_of(s, float(loss.size))
-        return np.asarray(s, dtype=x1.dtype)
+        return _scalar(s, x1.dtype)
 
     def backward(self, g):
         x1, x2, m1, m2, denom, cos, dcos = self.saved

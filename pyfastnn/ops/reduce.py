@@ -13,8 +13,8 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 def _expand_back(g, shape, axes, keepdim):
     """g reduced over `axes` back to `shape` (a read-only broadcast view)."""
     if axes is not None and not keepdim:
-        g = np.expand_dims(g, axes) if isinstance(g, np.ndarray) else g.reshape(_kept_shape(shape, axes))
-    return np.broadcast_to(g, shape) if isinstance(g, np.ndarray) else g * np.ones(shape, g.dtype)
+        g = g.reshape(_kept_shape(shape, axes))
+    return np.broadcast_to(g, shape)  # (numpy dispatches to CuPy for CuPy arrays)
 
 
 def _kept_shape(shape, axes):
@@ -91,7 +91,7 @@ class MaxMin(Function):
 
     def backward(self, g, _g_idx):
         g = g if self.keepdim else np.expand_dims(g, self.dim)
-        out = np.zeros(self.shape, g.dtype)
+        out = np.zeros_like(g, shape=self.shape)  # (on g's device)
         np.put_along_axis(out, self.idx, g, axis=self.dim)
         return out
 
@@ -102,7 +102,7 @@ class MaxMinAll(Function):
     def forward(self, a, take_max=True):
         self.a = a
         self.out = a.max() if take_max else a.min()
-        return np.asarray(self.out)
+        return self.out if hasattr(self.out, "__cuda_array_interface__") else np.asarray(self.out)
 
     def backward(self, g):
         hit = self.a == self.out

@@ -46,7 +46,7 @@ class Index(Function):
         return a[index]
 
     def backward(self, g):
-        out = np.zeros(self.shape, g.dtype)
+        out = np.zeros_like(g, shape=self.shape)  # (on g's device)
         if _is_basic_index(self.index):
             out[self.index] = g
         else:

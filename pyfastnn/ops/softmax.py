@@ -6,7 +6,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..backends import for_array
 from ..tensor import Tensor
-from ._util import norm_dim
+from ._util import contiguous, norm_dim
 
 __all__ = ["softmax", "log_softmax", "softmin"]
 
@@ -17,16 +17,16 @@ class SoftmaxFunction(Function):
     def forward(self, x, dim, log):
         B = for_array(x)
         last = dim == x.ndim - 1 or x.ndim == 0
-        xs = x if last else np.ascontiguousarray(np.moveaxis(x, dim, -1))
+        xs = x if last else contiguous(np.moveaxis(x, dim, -1))
         y = B.log_softmax_forward(xs) if log else B.softmax_forward(xs)
         self.y, self.dim, self.log, self.last = y, dim, log, last
-        return y if last else np.ascontiguousarray(np.moveaxis(y, -1, dim))
+        return y if last else contiguous(np.moveaxis(y, -1, dim))
 
     def backward(self, g):
         B = for_array(g)
         gs = g if self.last else np.moveaxis(g, self.dim, -1)
         gx = B.log_softmax_backward(self.y, gs) if self.log else B.softmax_backward(self.y, gs)
-        return gx if self.last else np.ascontiguousarray(np.moveaxis(gx, -1, self.dim))
+        return gx if self.last else contiguous(np.moveaxis(gx, -1, self.dim))
 
     def name(self):
         return "LogSoftmaxBackward" if self.__dict__.get("log") else "SoftmaxBackward"

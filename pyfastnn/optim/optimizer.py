@@ -125,7 +125,7 @@ class Optimizer:
         for g in self.param_groups:
             for p in g["params"]:
                 if p in self.state and self.state[p]:
-                    state[index[id(p)]] = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                    state[index[id(p)]] = {k: (v.copy() if hasattr(v, "copy") and hasattr(v, "shape") else v)
                                            for k, v in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
@@ -162,8 +162,15 @@ def _state_value(v, p):
         v = v.data
     if hasattr(v, "detach") and hasattr(v, "cpu"):  # torch tensor
         v = v.detach().cpu().numpy()
+    if hasattr(v, "__cuda_array_interface__"):  # CuPy state
+        v = v.get()
     if isinstance(v, np.ndarray) and v.ndim > 0:
-        return np.array(v, dtype=p.dtype, order="C")
+        v = np.array(v, dtype=p.dtype, order="C")
+        if p.device != "cpu":  # state lives with its parameter
+            from ..ops.device import move
+
+            v = move(v, p.device)
+        return v
     if isinstance(v, np.ndarray):
         return v.item()
     return v

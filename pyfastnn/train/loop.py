@@ -5,6 +5,7 @@
                         callbacks=[EarlyStopping(patience=3)])
     model.evaluate(x_test, y_test)     # {"loss": ..., "accuracy": ...}
     model.predict(x)                   # numpy
+    model.fit(x, y, device="cuda")     # the model and each batch on the GPU (pf.cuda)
 
 The loop is plain PyTorch underneath (zero_grad, forward, loss, backward, clip, step), so
 a compiled model still works in a hand-written loop.
@@ -17,6 +18,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..data import DataLoader, TensorDataset
 from ..nn.utils import clip_grad_norm_, clip_grad_value_
+from ..ops.device import device_name, device_of, move
 from ..tensor import Tensor
 from .callbacks import CallbackList, History
 from .losses import get_loss
@@ -80,7 +82,7 @@ def _array(x, name):
         return None
     if isinstance(x, Tensor):
         return x.data
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) or hasattr(x, "__cuda_array_interface__"):
         return x
     try:
         return np.asarray(x)
@@ -94,20 +96,51 @@ def _model_dtype(model):
     return np.dtype(np.float32)
 
 
-def _input(x, dtype):
-    """A batch as a Tensor: float inputs in the model's dtype (Keras casts float64 to
-    float32), integer inputs (token ids) unchanged."""
+def _model_device(model):
+    for p in model.parameters():
+        return p.device
+    return "cpu"
+
+
+def _place(model, device, op):
+    """The device to run on: `device` (the model and its optimizer's state are moved there)
+    or, when None, where the model's parameters are."""
+    if device is None:
+        return _model_device(model)
+    device = device_name(device, op)
+    if device != _model_device(model):
+        model.to(device)
+        opt = getattr(model, "optimizer", None)
+        if opt is not None:
+            for state in opt.state.values():
+                for k, v in state.items():
+                    if hasattr(v, "shape") and hasattr(v, "dtype") and device_of(v) != device:
+                        state[k] = move(v, device)
+    return device
+
+
+def _on(a, device):
+    """Array a (a batch, numpy or CuPy) on `device`."""
+    return a if a is None or device_of(a) == device else move(a, device)
+
+
+def _input(x, dtype, device="cpu"):
+    """A batch as a Tensor on `device`: float inputs in the model's dtype (Keras casts float64
+    to float32), integer inputs (token ids) unchanged."""
     if isinstance(x, Tensor):
         x = x.data
     if x.dtype.kind == "f" and x.dtype != dtype:
         x = x.astype(dtype)
-    return Tensor._wrap(x)
+    return Tensor._wrap(x if device == "cpu" and isinstance(x, np.ndarray) else _on(x, device))
 
 
 def _target(y, pred, dtype):
-    """Targets shaped like the prediction where that is clearly meant ((N,) vs (N, 1))."""
+    """Targets shaped like the prediction where that is clearly meant ((N,) vs (N, 1)), on
+    the prediction's device."""
     if isinstance(y, Tensor):
         y = y.data
+    if isinstance(pred, Tensor) and not isinstance(pred.data, np.ndarray):
+        y = _on(y, pred.device)
     if y.dtype.kind == "f" and y.dtype != dtype:
         y = y.astype(dtype)
     elif y.dtype.kind == "b":
@@ -154,6 +187,8 @@ class _ArrayBatches:
 
         n = len(self.x)
         order = generator().permutation(n) if self.shuffle else None
+        if order is not None and not isinstance(self.x, np.ndarray):  # arrays already on the GPU
+            order = move(order, "cuda")
         for start in range(0, n, self.batch_size):
             idx = order[start : start + self.batch_size] if order is not None else slice(start, start + self.batch_size)
             yield self.x[idx], (self.y[idx] if self.y is not None else None), (
@@ -215,11 +250,11 @@ def _split(x, y, sample_weight, validation_split):
                                                                      sw[cut:])
 
 
-def _train_step(model, x, y, w, dtype):
+def _train_step(model, x, y, w, dtype, device="cpu"):
     opt = model.optimizer
     opt.zero_grad()
-    pred = model(_input(x, dtype))
-    loss = model.loss(pred, _target(y, pred, dtype), sample_weight=w)
+    pred = model(_input(x, dtype, device))
+    loss = model.loss(pred, _target(y, pred, dtype), sample_weight=_weights_on(w, pred))
     loss.backward()
     clip = model.clip
     params = None
@@ -236,12 +271,20 @@ def _train_step(model, x, y, w, dtype):
     return float(loss.data), pred
 
 
+def _weights_on(w, pred):
+    if w is None or not isinstance(pred, Tensor) or isinstance(pred.data, np.ndarray):
+        return w
+    return _on(w.data if isinstance(w, Tensor) else w, pred.device)
+
+
 def _update_metrics(metrics, y, pred):
-    """Compiled metrics are not weighted by sample_weight/class_weight (Keras' `metrics`)."""
+    """Compiled metrics are not weighted by sample_weight/class_weight (Keras' `metrics`).
+    They run on the host: GPU predictions are copied back (a synchronization)."""
     if not metrics:
         return
     p = pred.data if isinstance(pred, Tensor) else pred
     t = y.data if isinstance(y, Tensor) else y
+    p, t = _on(p, "cpu"), _on(t, "cpu")
     for m in metrics:
         m.update_state(t, p)
 
@@ -255,9 +298,13 @@ def _logs(loss_total, count, metrics, prefix=""):
 
 def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
         validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
-        validation_batch_size=None):
-    """Train for `epochs` epochs; returns a History (history.history["loss"], ...)."""
+        validation_batch_size=None, device=None):
+    """Train for `epochs` epochs; returns a History (history.history["loss"], ...).
+
+    device: 'cpu' or 'cuda' moves the model (and its optimizer's state) there and each batch
+    as it is used; None trains where the model's parameters are."""
     _require_compiled(model, "fit")
+    device = _place(model, device, "fit")
     batch_size = 32 if batch_size is None else batch_size
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}")
@@ -300,7 +347,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=N
             cb.on_train_batch_begin(step, {})
             if step == 0 and epoch == initial_epoch:
                 _remember_input_shape(model, xb)
-            loss, pred = _train_step(model, xb, yb, wb, dtype)
+            loss, pred = _train_step(model, xb, yb, wb, dtype, device)
             n = len(xb)
             total += loss * n
             count += n
@@ -310,7 +357,7 @@ def fit(model, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=N
                 break
         logs = _logs(total, count, metrics)
         if val is not None:
-            logs.update(_run_evaluation(model, val, dtype, prefix="val_"))
+            logs.update(_run_evaluation(model, val, dtype, prefix="val_", device=device))
         cb.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
@@ -325,7 +372,7 @@ def _remember_input_shape(model, x):
         object.__setattr__(model, "_input_shape", tuple(shape[1:]))
 
 
-def _run_evaluation(model, batches, dtype, prefix=""):
+def _run_evaluation(model, batches, dtype, prefix="", device="cpu"):
     metrics = model.compiled_metrics
     for m in metrics:
         m.reset_state()
@@ -335,8 +382,8 @@ def _run_evaluation(model, batches, dtype, prefix=""):
     try:
         with no_grad():
             for xb, yb, wb in batches:
-                pred = model(_input(xb, dtype))
-                loss = model.loss(pred, _target(yb, pred, dtype), sample_weight=wb)
+                pred = model(_input(xb, dtype, device))
+                loss = model.loss(pred, _target(yb, pred, dtype), sample_weight=_weights_on(wb, pred))
                 n = len(xb)
                 total += float(loss.data) * n
                 count += n
@@ -346,10 +393,12 @@ def _run_evaluation(model, batches, dtype, prefix=""):
     return _logs(total, count, metrics, prefix)
 
 
-def evaluate(model, x=None, y=None, batch_size=32, verbose=0, sample_weight=None):
-    """Loss and metrics on (x, y) (or a DataLoader), as a dict."""
+def evaluate(model, x=None, y=None, batch_size=32, verbose=0, sample_weight=None, device=None):
+    """Loss and metrics on (x, y) (or a DataLoader), as a dict (device: as in fit)."""
     _require_compiled(model, "evaluate")
-    logs = _run_evaluation(model, _batches(x, y, batch_size, False, sample_weight=sample_weight), _model_dtype(model))
+    device = _place(model, device, "evaluate")
+    logs = _run_evaluation(model, _batches(x, y, batch_size, False, sample_weight=sample_weight), _model_dtype(model),
+                           device=device)
     if verbose:
         from .progress import format_logs
 
@@ -357,8 +406,9 @@ def evaluate(model, x=None, y=None, batch_size=32, verbose=0, sample_weight=None
     return logs
 
 
-def predict(model, x, batch_size=32, verbose=0):
-    """The model's outputs on x (eval mode, no graph) as a numpy array."""
+def predict(model, x, batch_size=32, verbose=0, device=None):
+    """The model's outputs on x (eval mode, no graph) as a numpy array (device: as in fit)."""
+    device = _place(model, device, "predict")
     dtype = _model_dtype(model)
     if isinstance(x, DataLoader):
         batches = (b[0] if isinstance(b, (tuple, list)) else b for b in x)
@@ -373,8 +423,8 @@ def predict(model, x, batch_size=32, verbose=0):
     try:
         with no_grad():
             for xb in batches:
-                out = model(_input(xb, dtype))
-                outs.append(tuple(o.data for o in out) if isinstance(out, tuple) else out.data)
+                out = model(_input(xb, dtype, device))
+                outs.append(tuple(_on(o.data, "cpu") for o in out) if isinstance(out, tuple) else _on(out.data, "cpu"))
     finally:
         model.train(was_training)
     if not outs:

@@ -11,6 +11,8 @@ int device_count();              // 0 when there is no driver or no GPU
 std::string device_name(int device);
 int runtime_version();           // e.g. 13000
 std::string last_error();        // message of the last failed call, "" if none
+int device_compute_capability(); // of the current device: major * 10 + minor (80, 90, ...), 0 if unknown
+bool synchronize();              // cudaDeviceSynchronize; false (see last_error) on an error
 
 // data[i] = value for i < n, on `stream` (a cudaStream_t as an integer, 0 = default).
 // Returns false (see last_error) when the launch fails.
