@@ -2,8 +2,8 @@
 
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .loader import DataLoader, default_collate
-from . import datasets
+from . import datasets, transforms
 from .preprocessing import MinMaxScaler, StandardScaler, one_hot, to_categorical, train_test_split
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "DataLoader", "default_collate", "datasets",
-           "train_test_split", "StandardScaler", "MinMaxScaler", "to_categorical", "one_hot"]
+           "transforms", "train_test_split", "StandardScaler", "MinMaxScaler", "to_categorical", "one_hot"]

@@ -1,11 +1,14 @@
-"""Small datasets for the classic exercises, available offline: the 8x8 digits (shipped with
-the package), two moons and noisy sine windows (generated, seeded)."""
+"""Datasets for the classic exercises: available offline, the 8x8 digits (shipped with the
+package), two moons and noisy sine windows (generated, seeded); MNIST and Fashion-MNIST from
+their IDX files (see pyfastnn/data/mnist.py for where they are looked for)."""
 
 import os
 
 import numpy as np
 
-__all__ = ["digits", "moons", "sine_windows"]
+from .mnist import MNIST, FashionMNIST  # noqa: F401
+
+__all__ = ["digits", "moons", "sine_windows", "MNIST", "FashionMNIST"]
 
 _FILES = os.path.join(os.path.dirname(__file__), "files")
 

@@ -45,7 +45,7 @@ class ProgressLogger(Callback):
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self.t0
         steps = self.params.get("steps") or 0
-        per_step = f" {1e3 * elapsed / steps:.0f}ms/step" if steps else ""
+        per_step = f" {_duration(elapsed / steps)}/step" if steps else ""
         if self.bar is not None:
             self.bar.set_postfix({k: f"{v:.4f}" for k, v in (logs or {}).items() if isinstance(v, float)})
             self.bar.close()
@@ -54,3 +54,12 @@ class ProgressLogger(Callback):
         if self.verbose:
             print(f"Epoch {epoch + 1}/{self.params.get('epochs')} - {steps} steps - {elapsed:.2f}s{per_step} - "
                   f"{format_logs(logs or {})}", file=self.file, flush=True)
+
+
+def _duration(seconds):
+    """Keras-like step time: 12ms, 1.4ms, 350us."""
+    if seconds >= 0.01:
+        return f"{seconds * 1e3:.0f}ms"
+    if seconds >= 0.001:
+        return f"{seconds * 1e3:.1f}ms"
+    return f"{seconds * 1e6:.0f}us"
