@@ -581,8 +581,8 @@ def test_torch_parity_nan_and_extremes(dtype):
         tx = torch.tensor(x_np, requires_grad=True)
         theirs = getattr(torch.nn.functional, name)(tx)
         theirs.backward(torch.ones_like(theirs))
-        # torch's float32 erf is off by 1.7e-7 at gelu(-3)
-        atol = 5e-7 if name == "gelu" and dtype == np.float32 else 1e-30
+        # torch's float32 erf is off at gelu(-3): by 1.7e-7 on its AVX2 path, 5.3e-7 on AVX-512
+        atol = 1e-6 if name == "gelu" and dtype == np.float32 else 1e-30
         np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-6, atol=atol, equal_nan=True,
                                    err_msg=name)
         # elu/selu read y: f'(-100) = y + alpha = 0 where PyTorch's e^-100 is 4e-44

@@ -10,4 +10,8 @@ from .softmax import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .optim import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pool import *  # noqa: F401,F403
+from .norm import *  # noqa: F401,F403
 from .gemm import best_isa, isa, peak_gflops, set_isa, supported_isas  # noqa: F401
