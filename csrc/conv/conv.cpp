@@ -43,18 +43,6 @@ ConvImplicitFwdFn<double> implicit_fwd_fn(const double*) { return table().implic
 ConvImplicitDwFn<float> implicit_dw_fn(const float*) { return table().implicit_dw_f32; }
 ConvImplicitDwFn<double> implicit_dw_fn(const double*) { return table().implicit_dw_f64; }
 
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
-};
-
-template <class T>
-std::unique_ptr<T, FreeDeleter> alloc_array(int64_t count) {
-  const std::size_t bytes = (static_cast<std::size_t>(count > 0 ? count : 1) * sizeof(T) + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw std::bad_alloc();
-  return std::unique_ptr<T, FreeDeleter>(static_cast<T*>(p));
-}
-
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 double conv_flops(const Conv2dGeometry& g) {

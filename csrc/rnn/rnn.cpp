@@ -13,6 +13,7 @@
 
 #include "pyfastnn/gemm.h"
 #include "pyfastnn/isa.h"
+#include "pyfastnn/workspace.h"
 #include "rnn/rnn_impl.h"
 
 namespace pyfastnn {
@@ -21,18 +22,6 @@ namespace {
 const RnnKernelTable& table() { return PYFASTNN_ISA_SELECT(rnn_kernels); }
 const RnnLoopFns<float>& fns(float*) { return table().f32; }
 const RnnLoopFns<double>& fns(double*) { return table().f64; }
-
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
-};
-
-template <class T>
-std::unique_ptr<T, FreeDeleter> alloc_array(int64_t count) {
-  const std::size_t bytes = (static_cast<std::size_t>(count > 0 ? count : 1) * sizeof(T) + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw std::bad_alloc();
-  return std::unique_ptr<T, FreeDeleter>(static_cast<T*>(p));
-}
 
 template <class T>
 RnnDirPlan<T> base_plan(const RnnLayerArgs<T>& a, int d) {

@@ -33,6 +33,13 @@ def _positive_int(v, name, op, allow_zero=False):
     return int(v)
 
 
+
+def _uniform_init(module):
+    """PyTorch's recurrent init: every weight and bias ~ U(-1/sqrt(hidden), 1/sqrt(hidden))."""
+    stdv = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0
+    for w in module.parameters():
+        init.uniform_(w, -stdv, stdv)
+
 class RNNBase(Module):
     """The common part of RNN, LSTM and GRU: parameters weight_ih_l{k}, weight_hh_l{k},
     bias_ih_l{k}, bias_hh_l{k} (and weight_hr_l{k} with proj_size), with '_reverse' for the
@@ -87,9 +94,7 @@ class RNNBase(Module):
             self.to(device)
 
     def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for w in self.parameters():
-            init.uniform_(w, -stdv, stdv)
+        _uniform_init(self)
 
     def flatten_parameters(self):
         """PyTorch's cuDNN weight compaction: nothing to do here (weights are used in place)."""
@@ -233,9 +238,7 @@ class RNNCellBase(Module):
             self.to(device)
 
     def reset_parameters(self):
-        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for w in self.parameters():
-            init.uniform_(w, -stdv, stdv)
+        _uniform_init(self)
 
     def _cell(self, input, hx, mode):
         return _rnn_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, mode,
