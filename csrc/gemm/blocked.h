@@ -53,8 +53,12 @@ inline int64_t balanced_block(int64_t extent, int64_t cap, int64_t unit) {
 // Splits an m x n block of C (tiles_m x tiles_n tiles) over `threads` as a tm x tn grid.
 // Among the grids within 15% of the best per-thread share, the one with the squarest
 // sub-blocks wins: it moves the least packed data between cores (a thread packs the A rows
-// it uses; with tm > 1 every thread packs its own copy of the B columns it uses).
-inline void thread_grid(int64_t m, int64_t n, int64_t tiles_m, int64_t tiles_n, int threads, int* tm, int* tn) {
+// it uses; with tm > 1 every thread packs its own copy of the B columns it uses). Small
+// products (`rows_first`) take a grid of rows alone when one is in that band: then no
+// thread reads A rows another packed, so the threads never wait for each other, and on
+// a product of a few dozen microseconds two barriers cost more than the squarer grid saves.
+inline void thread_grid(int64_t m, int64_t n, int64_t tiles_m, int64_t tiles_n, int threads, bool rows_first, int* tm,
+                        int* tn) {
   int64_t best = -1;
   for (int rows = 1; rows <= threads; ++rows)
     if (threads % rows == 0) {
@@ -69,7 +73,7 @@ inline void thread_grid(int64_t m, int64_t n, int64_t tiles_m, int64_t tiles_n, 
     const int cols = threads / rows;
     if (ceil_div(tiles_m, rows) * ceil_div(tiles_n, cols) * 20 > best * 23) continue;
     const double h = double(m) / rows, w = double(n) / cols;
-    const double aspect = h > w ? h / w : w / h;
+    const double aspect = rows_first && cols == 1 ? 0.5 : h > w ? h / w : w / h;
     if (best_aspect == 0 || aspect < best_aspect) {
       best_aspect = aspect;
       *tm = rows;
@@ -113,6 +117,7 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
   T* a_block = direct_a ? nullptr
                         : thread_workspace_as<T>(WorkspaceSlot::gemm_a, ceil_div(MC, MR) * PITCH);
   const int64_t n_tiles = ceil_div(N, NR);
+  const bool small = M * N * K <= (int64_t(1) << 24);  // 256^3: well under a millisecond
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1)
   {
@@ -122,7 +127,10 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
     for (int64_t ic = 0; ic < M; ic += MC) {
       const int64_t mc = min64(MC, M - ic), m_tiles = ceil_div(mc, MR);
       int tm = 1, tn = 1;
-      thread_grid(mc, N, m_tiles, n_tiles, nthreads, &tm, &tn);
+      thread_grid(mc, N, m_tiles, n_tiles, nthreads, small, &tm, &tn);
+      // with a single column of threads each packs exactly the A panels it multiplies
+      // (the same split as below), so no thread waits for another's packing
+      const bool shared_a = !direct_a && tn > 1;
       const int row = tid / tn, col = tid % tn;
       const int64_t mt0 = m_tiles * row / tm, mt1 = m_tiles * (row + 1) / tm;
       const int64_t n0 = n_tiles * col / tn * NR, n1 = min64(n_tiles * (col + 1) / tn * NR, N);
@@ -138,7 +146,9 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
         if (!direct_a) {  // all threads pack a share of the A block, then wait for the rest
           pack_a_panels<T, MR>(g.trans_a, a_src, g.lda, mc, kc, m_tiles * tid / nthreads,
                                m_tiles * (tid + 1) / nthreads, LD_PANEL, PITCH, a_block);
+          if (shared_a) {
 #pragma omp barrier
+          }
         }
 
         for (int64_t jc = n0; jc < n1; jc += NC) {
@@ -158,7 +168,7 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
             }
           }
         }
-        if (!direct_a) {
+        if (shared_a) {
 #pragma omp barrier  // nobody repacks the A block while another thread still reads it
         }
       }
