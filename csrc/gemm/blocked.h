@@ -117,7 +117,7 @@ void gemm_blocked(const GemmArgs<typename Cfg::T>& g, int num_threads) {
   T* a_block = direct_a ? nullptr
                         : thread_workspace_as<T>(WorkspaceSlot::gemm_a, ceil_div(MC, MR) * PITCH);
   const int64_t n_tiles = ceil_div(N, NR);
-  const bool small = M * N * K <= (int64_t(1) << 24);  // 256^3: well under a millisecond
+  const bool small = M * N * K <= (int64_t(1) << 25);  // 2 x 256^3: well under a millisecond
 
 #pragma omp parallel num_threads(num_threads) if (num_threads > 1)
   {
