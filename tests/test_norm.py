@@ -244,6 +244,30 @@ def test_batch_norm_eval_uses_running_statistics():
         bn.train()(pf.tensor(np.ones((1, 2, 1, 1), np.float32)))
 
 
+
+@pytest.mark.parametrize("backend", ["cpu", "reference"])
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 4, 4), (2, 3, 0, 4)])
+def test_batch_norm_of_an_empty_batch(backend, shape):
+    """As in PyTorch: an empty output, running statistics untouched (the batch still counts),
+    zero parameter gradients and an empty input gradient."""
+    pf.use_backend(backend)
+    try:
+        bn = (nn.BatchNorm1d(3) if len(shape) == 2 else nn.BatchNorm2d(3)).train()
+        bn.running_mean.data[...] = [1.0, 2.0, 3.0]
+        x = pf.tensor(np.zeros(shape, np.float32), requires_grad=True)
+        y = bn(x)
+        assert y.shape == shape
+        y.sum().backward()
+    finally:
+        pf.use_backend("cpu")
+    np.testing.assert_array_equal(bn.running_mean.data, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(bn.running_var.data, [1.0, 1.0, 1.0])
+    assert int(bn.num_batches_tracked.data) == 1
+    assert x.grad.shape == shape
+    np.testing.assert_array_equal(bn.weight.grad.data, [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(bn.bias.grad.data, [0.0, 0.0, 0.0])
+
+
 # ---------------------------------------------------------------- modules vs PyTorch
 
 

@@ -2,6 +2,7 @@
 // backward (pyfastnn/norm.h). Inputs are C-contiguous float32/float64 arrays; per-channel
 // vectors (weight, bias, running statistics) have the input's dtype; saved statistics are
 // float64. Everything is checked here before a kernel runs.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -138,7 +139,7 @@ py::tuple batch_norm_forward(const py::object& x_obj, const py::object& weight, 
   int64_t N, C, S;
   ncs(x, &N, &C, &S);
   if (training) {
-    if (N * S <= 1)
+    if (N * S == 1)
       value_error(op, "expected more than 1 value per channel when training, got input of shape " + shape_str(x));
     if (rm.present && !(momentum >= 0 && momentum <= 1))
       value_error(op, "momentum must be in [0, 1], got " + std::to_string(momentum));
@@ -149,6 +150,11 @@ py::tuple batch_norm_forward(const py::object& x_obj, const py::object& weight, 
   py::array y(x.dtype(), shape_of(x));
   py::array_t<double> mean(C), invstd(C);
   py::array m = mean, is = invstd;
+  if (N * S == 0) {  // an empty batch (PyTorch's behaviour): empty output, running stats untouched
+    std::fill_n(mean.mutable_data(), C, 0.0);
+    std::fill_n(invstd.mutable_data(), C, 1.0);
+    return py::make_tuple(y, mean, invstd);
+  }
   if (x.dtype().is(py::dtype::of<float>()))
     bn_forward<float>(x, y, w, b, rm, rv, training, momentum, eps, m, is);
   else
@@ -184,6 +190,11 @@ py::tuple bn_backward(const py::array& gy, const py::array& x, const Opt& w, con
   const double* mp = static_cast<const double*>(mean.data());
   const double* ip = static_cast<const double*>(invstd.data());
   const int threads = num_threads();
+  if (N * S == 0) {  // an empty batch: nothing flows back, the parameter gradients are zero
+    if (gwp) std::fill_n(gwp, C, T(0));
+    if (gbp) std::fill_n(gbp, C, T(0));
+    return py::make_tuple(gx, gw, gb);
+  }
   {
     py::gil_scoped_release release;
     batch_norm_backward(gyp, xp, gxp, gwp, gbp, N, C, S, wp, mp, ip, training, threads);

@@ -21,7 +21,7 @@ _F64 = np.float64
 
 
 def _ncs(x):
-    return x.reshape(x.shape[0], x.shape[1], -1)
+    return x.reshape(x.shape[0], x.shape[1], int(np.prod(x.shape[2:])))  # not -1: N may be 0
 
 
 def _per_channel(v, C):
@@ -34,8 +34,10 @@ def batch_norm_forward(x, weight, bias, running_mean, running_var, training, mom
         raise ValueError(f"batch_norm: argument 'x' must have at least 2 dimensions, got shape {x.shape}")
     x3 = _ncs(x).astype(_F64)
     N, C, S = x3.shape
+    if N * S == 0:  # an empty batch (PyTorch's behaviour): empty output, running stats untouched
+        return x.copy(), np.zeros(C), np.ones(C)
     if training:
-        if N * S <= 1:
+        if N * S == 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape "
                              f"{x.shape}")
         mean = x3.mean(axis=(0, 2))
@@ -68,7 +70,7 @@ def batch_norm_backward(gy, x, weight, save_mean, save_invstd, training, need_dx
     gx = None
     if need_dx:
         k = (_per_channel(weight, C) * invstd)[None, :, None]
-        if training:
+        if training and N * S > 0:
             M = N * S
             gx = k * (g3 - sg[None, :, None] / M - xhat * sgx[None, :, None] / M)
         else:
