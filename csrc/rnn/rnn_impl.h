@@ -285,13 +285,13 @@ struct Step {
         const T* base = packed + pc * np * NR;
         int64_t p = p0;
         if (mc <= 2) {  // a batch of 1 or 2: several full panels at once
-          constexpr int Q1 = 4, Q2 = 2;
-          const int64_t q = mc == 1 ? Q1 : Q2, stop = p1 < full ? p1 : full;
-          for (; p + q <= stop; p += q) {
-            if (mc == 1)
-              thin<1, Q1>(kc, ai + pc, lda, base + p * kc * NR, ci + p * NR, ldc, bt);
-            else
-              thin<2, Q2>(kc, ai + pc, lda, base + p * kc * NR, ci + p * NR, ldc, bt);
+          const int64_t stop = p1 < full ? p1 : full;
+          if (mc == 1) {
+            for (; p + 4 <= stop; p += 4) thin<1, 4>(kc, ai + pc, lda, base + p * kc * NR, ci + p * NR, ldc, bt);
+            // a thread's share of a small layer may be 2 or 3 panels: still two at once
+            for (; p + 2 <= stop; p += 2) thin<1, 2>(kc, ai + pc, lda, base + p * kc * NR, ci + p * NR, ldc, bt);
+          } else {
+            for (; p + 2 <= stop; p += 2) thin<2, 2>(kc, ai + pc, lda, base + p * kc * NR, ci + p * NR, ldc, bt);
           }
         }
         for (; p < p1; ++p) {
