@@ -178,6 +178,23 @@ void forward_impl(const RnnLayerArgs<T>& a, const RnnForwardOut<T>& o, int num_t
   run_loops(plans, false, num_threads);
 }
 
+// dw (m x n) = dy^T x summed over all rows: dy is rows x m and x rows x n, both dense.
+template <class T>
+void weight_grad(int64_t m, int64_t n, int64_t rows, const T* dy, const T* x, T* dw, int num_threads) {
+  GemmArgs<T> g;
+  g.trans_a = true;
+  g.m = m;
+  g.n = n;
+  g.k = rows;
+  g.a = dy;
+  g.lda = m;
+  g.b = x;
+  g.ldb = n;
+  g.c = dw;
+  g.ldc = n;
+  gemm(g, num_threads);
+}
+
 template <class T>
 void backward_impl(const RnnLayerArgs<T>& a, const RnnBackwardIO<T>& io, int num_threads) {
   const int64_t G = rnn_gate_count(a.mode), H = a.hidden, GH = G * H, P = a.proj, rows = a.steps * a.batch;
@@ -235,48 +252,9 @@ void backward_impl(const RnnLayerArgs<T>& a, const RnnBackwardIO<T>& io, int num
   for (int d = 0; d < a.dirs; ++d) {
     const RnnDirPlan<T>& p = plans[d];
     if (a.mode != RnnMode::gru && io.db_ih[d] && io.db_hh[d]) std::memcpy(io.db_hh[d], io.db_ih[d], sizeof(T) * GH);
-    if (io.dw_ih[d]) {  // dW_ih = dG^T X
-      GemmArgs<T> g;
-      g.trans_a = true;
-      g.m = GH;
-      g.n = a.input;
-      g.k = rows;
-      g.a = p.dg;
-      g.lda = GH;
-      g.b = a.x;
-      g.ldb = a.input;
-      g.c = io.dw_ih[d];
-      g.ldc = a.input;
-      gemm(g, num_threads);
-    }
-    if (io.dw_hh[d]) {  // dW_hh = dGh^T H_prev
-      GemmArgs<T> g;
-      g.trans_a = true;
-      g.m = GH;
-      g.n = Hout;
-      g.k = rows;
-      g.a = p.dgh;
-      g.lda = GH;
-      g.b = p.hprev;
-      g.ldb = Hout;
-      g.c = io.dw_hh[d];
-      g.ldc = Hout;
-      gemm(g, num_threads);
-    }
-    if (io.dw_hr[d] && P > 0) {  // dW_hr = dOut^T H_raw
-      GemmArgs<T> g;
-      g.trans_a = true;
-      g.m = P;
-      g.n = H;
-      g.k = rows;
-      g.a = p.dhout;
-      g.lda = P;
-      g.b = p.hraw;
-      g.ldb = H;
-      g.c = io.dw_hr[d];
-      g.ldc = H;
-      gemm(g, num_threads);
-    }
+    if (io.dw_ih[d]) weight_grad(GH, a.input, rows, p.dg, a.x, io.dw_ih[d], num_threads);            // dG^T X
+    if (io.dw_hh[d]) weight_grad(GH, Hout, rows, p.dgh, p.hprev, io.dw_hh[d], num_threads);           // dGh^T H_prev
+    if (io.dw_hr[d] && P > 0) weight_grad(P, H, rows, p.dhout, p.hraw, io.dw_hr[d], num_threads);  // dOut^T H_raw
     if (io.dx) {  // dX = sum over directions of dG W_ih
       GemmArgs<T> g;
       g.m = rows;
