@@ -1,4 +1,4 @@
-"""2-D convolution: the C++ kernels (implicit GEMM, im2col, 1x1, depthwise; forward,
+"""2-D convolution: the C++ kernels (implicit GEMM, Winograd, im2col, 1x1, depthwise; forward,
 backward, transposed) against the NumPy reference on random shapes for each ISA and thread
 count, F.conv2d / F.conv_transpose2d (gradcheck, 'same'/'valid' padding, padding modes),
 nn.Conv2d / nn.ConvTranspose2d (PyTorch parity, init, repr, state_dict) and bad input."""
@@ -47,6 +47,16 @@ CASES = [
     (2, 3, 24, 24, 8, 3, 3, 3, (0, 0, 0, 0), 1, 1),  # stride 3
     (2, 2, 6, 40, 3, 3, 7, 1, (1, 1, 3, 3), (1, 2), 1),  # wide rows, dilated along width
     (2, 64, 7, 6, 14, 4, 4, 1, (1, 2, 2, 1), 1, 1),  # K = 1024: weight rows 4 KiB apart (packed, not read in place)
+    # 3x3 at stride 1 (Winograd F(2x2, 3x3) too): odd/even outputs, 'valid', asymmetric and
+    # wide padding, tiny inputs, chunks of 64 tiles that span images and cut tile rows, two
+    # K blocks of channels (300), output channels past several row tiles (70)
+    (3, 5, 9, 8, 7, 3, 3, 1, (0, 0, 0, 0), 1, 1),  # 'valid': 7x6 output, odd rows
+    (2, 4, 6, 7, 5, 3, 3, 1, (2, 0, 1, 2), 1, 1),  # asymmetric padding: 6x8 output
+    (1, 3, 1, 1, 2, 3, 3, 1, (1, 1, 1, 1), 1, 1),  # a 1x1 input padded to 3x3
+    (2, 2, 2, 3, 3, 3, 3, 1, (2, 2, 2, 2), 1, 1),  # padding 2: 4x5 output of mostly zeros
+    (5, 6, 15, 13, 9, 3, 3, 1, (1, 1, 1, 1), 1, 1),  # 8x7 tiles per image: chunks across images
+    (1, 33, 40, 37, 34, 3, 3, 1, (1, 1, 1, 1), 1, 1),  # 20x19 tiles: rows cut by chunks, odd width
+    (1, 300, 6, 5, 70, 3, 3, 1, (1, 1, 1, 1), 1, 1),  # 300 channels: two K blocks; 70 outputs
 ]
 
 
@@ -75,6 +85,8 @@ def _close(got, want, kdim, dtype, what):
 def _algos(case):
     n, c, h, w, oc, kh, kw, s, p, d, g = case
     algos = [None, "implicit", "im2col"]
+    if kh == kw == 3 and s in (1, (1, 1)) and d in (1, (1, 1)) and g == 1:
+        algos.append("winograd")
     if c == g:
         algos.append("depthwise")
     if kh == kw == 1 and s == 1 and not any(p):
@@ -113,6 +125,13 @@ def test_kernels_match_reference_float64(case):
     rng = np.random.default_rng(12)
     for algo in _algos(case):
         check_case(rng, case, np.float64, algo, "relu")
+
+
+def test_winograd_float64():
+    """The new 3x3 cases in float64: Winograd's transforms are exact up to rounding."""
+    rng = np.random.default_rng(26)
+    for case in CASES[-7:]:
+        check_case(rng, case, np.float64, "winograd", "relu")
 
 
 def test_float64_weight_rows_4k_apart():
@@ -194,7 +213,8 @@ def test_backward_computes_only_what_is_asked(rng):
 def test_results_do_not_depend_on_scheduling(rng):
     """The weight gradient sums per-thread partials in a fixed order: repeated runs agree
     bit for bit, and so do 1 and 2 threads for the forward pass and dx."""
-    x, w, b, kw = _operands(rng, (8, 16, 12, 12, 24, 3, 3, 1, (1, 1, 1, 1), 1, 1), np.float32)
+    x, w, b, kw = _operands(rng, (8, 32, 12, 12, 40, 3, 3, 1, (1, 1, 1, 1), 1, 1), np.float32)
+    assert _C.conv2d_algorithm(x.shape, w.shape, padding=1) == "winograd"
     before = pf.get_num_threads()
     try:
         runs = {}
@@ -237,7 +257,15 @@ def test_empty_batch_and_zero_channels(rng):
 
 
 def test_algorithm_choice():
-    assert _C.conv2d_algorithm((8, 32, 28, 28), (64, 32, 3, 3), padding=1) == "implicit"
+    assert _C.conv2d_algorithm((8, 32, 28, 28), (64, 32, 3, 3), padding=1) == "winograd"
+    assert _C.conv2d_algorithm((8, 256, 7, 7), (512, 256, 3, 3)) == "winograd"
+    # few channels (the transforms would cost more than they save), strides, dilation, groups
+    assert _C.conv2d_algorithm((8, 16, 28, 28), (64, 16, 3, 3), padding=1) == "implicit"
+    assert _C.conv2d_algorithm((8, 64, 28, 28), (16, 64, 3, 3), padding=1) == "implicit"
+    assert _C.conv2d_algorithm((8, 32, 28, 28), (64, 32, 3, 3), stride=2, padding=1) == "implicit"
+    assert _C.conv2d_algorithm((8, 32, 28, 28), (64, 32, 3, 3), dilation=2) == "implicit"
+    assert _C.conv2d_algorithm((8, 64, 28, 28), (64, 32, 3, 3), groups=2) == "implicit"
+    assert _C.conv2d_algorithm((8, 32, 28, 28), (64, 32, 5, 5), padding=2) == "implicit"
     assert _C.conv2d_algorithm((8, 32, 28, 28), (64, 32, 1, 1)) == "1x1"
     assert _C.conv2d_algorithm((8, 32, 28, 28), (64, 32, 1, 1), padding=1) == "implicit"
     assert _C.conv2d_algorithm((8, 32, 28, 28), (64, 1, 3, 3), groups=32) == "depthwise"
@@ -249,6 +277,9 @@ def test_kernel_bad_input():
     x, w = np.zeros((2, 3, 8, 8), np.float32), np.zeros((4, 3, 3, 3), np.float32)
     with pytest.raises(ValueError, match=r"algo '1x1' cannot run this convolution"):
         _C.conv2d_forward(x, w, algo="1x1")
+    with pytest.raises(ValueError, match=r"algo 'winograd' cannot run this convolution \(it needs a 3x3 kernel, "
+                                         r"stride 1, dilation 1 and one group\)"):
+        _C.conv2d_forward(x, w, stride=2, algo="winograd")
     with pytest.raises(ValueError, match=r"unknown algo 'fft'"):
         _C.conv2d_forward(x, w, algo="fft")
     with pytest.raises(TypeError, match=r"conv2d_forward: argument 'weight' must be a float32 numpy array"):
@@ -345,6 +376,20 @@ def test_gradcheck_relu_and_transposed():
     bt = _t(rng.standard_normal(4))
     assert gradcheck(lambda a, ww, bb: F.conv_transpose2d(a, ww, bb, stride=2, padding=1, output_padding=1,
                                                           groups=2), (xt, wt, bt))
+
+
+def test_gradcheck_winograd():
+    """Channel counts for which conv2d picks Winograd (forward and dx; dW by the implicit GEMM)."""
+    rng = np.random.default_rng(27)
+    x = _t(rng.standard_normal((1, 32, 3, 4)))
+    w = _t(rng.standard_normal((32, 32, 3, 3)) / 10, grad=False)
+    b = _t(rng.standard_normal(32))
+    assert _C.conv2d_algorithm(x.shape, w.shape, padding=1) == "winograd"
+    assert gradcheck(lambda a, bb: F.conv2d(a, w, bb, padding=1, activation="relu"), (x, b))
+    # dW through a small output-channel count: each weight perturbed once
+    w2 = _t(rng.standard_normal((32, 32, 3, 3)) / 10)
+    x2 = _t(rng.standard_normal((1, 32, 2, 2)), grad=False)
+    assert gradcheck(lambda ww: F.conv2d(x2, ww, padding=1).sum(dim=(2, 3)), (w2,))
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])

@@ -64,7 +64,9 @@ ConvAlgo algo_arg(const py::handle& obj, const char* op) {
   if (s == "1x1") return ConvAlgo::gemm_1x1;
   if (s == "depthwise") return ConvAlgo::depthwise;
   if (s == "implicit") return ConvAlgo::implicit;
-  value_error(op, "unknown algo '" + s + "'; expected None, 'auto', 'implicit', 'im2col', '1x1' or 'depthwise'");
+  if (s == "winograd") return ConvAlgo::winograd;
+  value_error(op, "unknown algo '" + s +
+                      "'; expected None, 'auto', 'implicit', 'winograd', 'im2col', '1x1' or 'depthwise'");
 }
 
 const char* algo_name(ConvAlgo a) {
@@ -77,6 +79,8 @@ const char* algo_name(ConvAlgo a) {
       return "depthwise";
     case ConvAlgo::implicit:
       return "implicit";
+    case ConvAlgo::winograd:
+      return "winograd";
     default:
       return "auto";
   }
@@ -133,8 +137,9 @@ Params params(const py::handle& stride, const py::handle& padding, const py::han
 void check_algo(const Conv2dGeometry& g, const char* op) {
   if (!conv2d_algo_applies(g, g.algo))
     value_error(op, std::string("algo '") + algo_name(g.algo) + "' cannot run this convolution (" +
-                        (g.algo == ConvAlgo::gemm_1x1 ? "it needs a 1x1 kernel, stride 1 and no padding"
-                                                      : "it needs one input channel per group") +
+                        (g.algo == ConvAlgo::gemm_1x1   ? "it needs a 1x1 kernel, stride 1 and no padding"
+                         : g.algo == ConvAlgo::winograd ? "it needs a 3x3 kernel, stride 1, dilation 1 and one group"
+                                                        : "it needs one input channel per group") +
                         ")");
 }
 
@@ -398,7 +403,7 @@ PYFASTNN_BINDINGS(conv) {
       "y = act(conv2d(x, weight) + bias) as a new (N, out_channels, OH, OW) array: x (N, C, H, W), weight "
       "(out_channels, C / groups, kH, kW), bias None or (out_channels,); stride and dilation an int or a pair, "
       "padding an int, (pad_h, pad_w) or (top, bottom, left, right); activation None or 'relu' (fused). algo "
-      "forces 'implicit', 'im2col', '1x1' or 'depthwise' (default: chosen per shape); band_rows forces the "
+      "forces 'implicit', 'winograd', 'im2col', '1x1' or 'depthwise' (default: chosen per shape); band_rows forces the "
       "output rows per band (0: from the cache budget). float32 or float64 (x's dtype; the others must match).");
   m.def(
       "conv2d_backward",

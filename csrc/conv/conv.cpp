@@ -24,6 +24,8 @@ namespace {
 constexpr int64_t kBandBytes = int64_t(192) << 10;
 // ... but at least this many columns per band, so the GEMM's column blocks stay wide.
 constexpr int64_t kMinBandCols = 96;
+// Fewest input and output channels for which `automatic` picks Winograd.
+constexpr int64_t kWinogradMinChannels = 32;
 // Fewest multiply-adds worth waking a second thread for.
 constexpr double kParallelFlops = 2.0e6;
 
@@ -42,6 +44,10 @@ ConvImplicitFwdFn<float> implicit_fwd_fn(const float*) { return table().implicit
 ConvImplicitFwdFn<double> implicit_fwd_fn(const double*) { return table().implicit_fwd_f64; }
 ConvImplicitDwFn<float> implicit_dw_fn(const float*) { return table().implicit_dw_f32; }
 ConvImplicitDwFn<double> implicit_dw_fn(const double*) { return table().implicit_dw_f64; }
+ConvWinogradWeightsFn<float> winograd_weights_fn(const float*) { return table().winograd_weights_f32; }
+ConvWinogradWeightsFn<double> winograd_weights_fn(const double*) { return table().winograd_weights_f64; }
+ConvWinogradFwdFn<float> winograd_fwd_fn(const float*) { return table().winograd_fwd_f32; }
+ConvWinogradFwdFn<double> winograd_fwd_fn(const double*) { return table().winograd_fwd_f64; }
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -343,6 +349,33 @@ void forward_implicit(const Conv2dGeometry& g, const T* x, const T* w, const T* 
   }
 }
 
+// ---------------------------------------------------------------- Winograd F(2x2, 3x3)
+
+// Tiles (2x2 outputs) per work unit: enough for several of the kernel's chunks, and at
+// least 4 units per thread when there are that many tiles, handed out dynamically.
+constexpr int64_t kWinogradUnitTiles = 1024;
+
+template <class T>
+void forward_winograd(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, GemmActivation act, T* y,
+                      int threads) {
+  if (g.c == 0) return forward_implicit(g, x, w, bias, act, y, threads);  // y = act(bias)
+  const auto weights = winograd_weights_fn(x);
+  auto u = alloc_array<T>(weights(g, w, nullptr));
+  weights(g, w, u.get());
+  const int64_t tiles = g.n * ceil_div(g.oh, 2) * ceil_div(g.ow, 2);
+  int64_t units = ceil_div(tiles, kWinogradUnitTiles);
+  if (threads > 1) units = std::max(units, std::min<int64_t>(4 * threads, ceil_div(tiles, 64)));
+  const auto fn = winograd_fwd_fn(x);
+  const int a = static_cast<int>(act);
+  auto unit = [&](int64_t i) { fn(g, x, u.get(), bias, a, tiles * i / units, tiles * (i + 1) / units, y); };
+  if (threads > 1 && units > 1) {
+#pragma omp parallel for num_threads(static_cast<int>(std::min<int64_t>(threads, units))) schedule(dynamic, 1)
+    for (int64_t i = 0; i < units; ++i) unit(i);
+  } else {
+    for (int64_t i = 0; i < units; ++i) unit(i);
+  }
+}
+
 // dw from partial sums of dW^T (K x OC/groups per group) over fixed chunks of consecutive
 // (images, group, band) units: chunks are handed out dynamically (a thread slowed down by
 // another process does not hold the others up) and added in chunk order at the end, so the
@@ -396,9 +429,10 @@ bool dx_as_forward(const Conv2dGeometry& g) {
   return g.stride_h == 1 && g.stride_w == 1 && g.pad_h <= g.dil_h * (g.kh - 1) && g.pad_w <= g.dil_w * (g.kw - 1);
 }
 
+// winograd: dx by Winograd (the flipped kernel is 3x3 at stride 1 too), the rest as implicit.
 template <class T>
 void backward_implicit(const Conv2dGeometry& g, const T* x, const T* w, const T* y, const T* gy, GemmActivation act,
-                       const Conv2dGrads<T>& grads, const T* dx_bias, int threads) {
+                       const Conv2dGrads<T>& grads, const T* dx_bias, bool winograd, int threads) {
   const int64_t G = g.groups, Cg = g.c / G, OCg = g.oc / G, KK = g.kh * g.kw, OHW = g.oh * g.ow;
   const bool need_dx = grads.dx != nullptr, need_dw = grads.dw != nullptr, need_db = grads.db != nullptr;
   const bool relu = act == GemmActivation::relu, need_gz = need_dx || need_dw;
@@ -455,7 +489,10 @@ void backward_implicit(const Conv2dGeometry& g, const T* x, const T* w, const T*
   t.ow = g.w;
   t.pad_h = g.dil_h * (g.kh - 1) - g.pad_h;
   t.pad_w = g.dil_w * (g.kw - 1) - g.pad_w;
-  forward_implicit(t, gz, wt.get(), dx_bias, GemmActivation::none, grads.dx, threads);
+  if (winograd)
+    forward_winograd(t, gz, wt.get(), dx_bias, GemmActivation::none, grads.dx, threads);
+  else
+    forward_implicit(t, gz, wt.get(), dx_bias, GemmActivation::none, grads.dx, threads);
 }
 
 // ---------------------------------------------------------------- depthwise (C / groups == 1)
@@ -552,6 +589,8 @@ void forward_impl(const Conv2dGeometry& g, const T* x, const T* w, const T* bias
     forward_depthwise(g, x, w, bias, act, y, threads);
   else if (algo == ConvAlgo::implicit)
     forward_implicit(g, x, w, bias, act, y, threads);
+  else if (algo == ConvAlgo::winograd)
+    forward_winograd(g, x, w, bias, act, y, threads);
   else
     forward_gemm(g, algo == ConvAlgo::gemm_1x1, x, w, bias, act, y, threads);
 }
@@ -574,8 +613,8 @@ void backward_impl(const Conv2dGeometry& g, const T* x, const T* w, const T* y, 
   const ConvAlgo algo = resolve(g);
   if (algo == ConvAlgo::depthwise)
     backward_depthwise(g, x, w, y, gy, act, grads, dx_bias, threads);
-  else if (algo == ConvAlgo::implicit)
-    backward_implicit(g, x, w, y, gy, act, grads, dx_bias, threads);
+  else if (algo == ConvAlgo::implicit || algo == ConvAlgo::winograd)
+    backward_implicit(g, x, w, y, gy, act, grads, dx_bias, algo == ConvAlgo::winograd, threads);
   else
     backward_gemm(g, algo == ConvAlgo::gemm_1x1, x, w, y, gy, act, grads, dx_bias, threads);
 }
@@ -609,6 +648,9 @@ bool conv2d_algo_applies(const Conv2dGeometry& g, ConvAlgo algo) {
              g.oh == g.h && g.ow == g.w;
     case ConvAlgo::depthwise:
       return g.groups > 0 && g.c == g.groups;
+    case ConvAlgo::winograd:
+      return g.kh == 3 && g.kw == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 &&
+             g.groups == 1;
   }
   return false;
 }
@@ -618,6 +660,10 @@ ConvAlgo conv2d_choose_algo(const Conv2dGeometry& g) {
   // first layer with one input channel) one implicit GEMM over all the planes is faster
   if (conv2d_algo_applies(g, ConvAlgo::depthwise) && g.oc <= 3 * g.groups) return ConvAlgo::depthwise;
   if (conv2d_algo_applies(g, ConvAlgo::gemm_1x1)) return ConvAlgo::gemm_1x1;
+  // Winograd's transforms cost per channel what the product saves per channel pair: it wins
+  // once both channel counts fill a few vector lanes
+  if (conv2d_algo_applies(g, ConvAlgo::winograd) && g.c >= kWinogradMinChannels && g.oc >= kWinogradMinChannels)
+    return ConvAlgo::winograd;
   return ConvAlgo::implicit;
 }
 

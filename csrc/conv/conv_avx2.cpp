@@ -1,7 +1,7 @@
-// Convolution kernels (implicit GEMM, im2col/col2im, fused ReLU-gradient/bias sums, depthwise
-// direct) for AVX2 + FMA; see conv_impl.h and implicit_impl.h.
+// Convolution kernels (implicit GEMM, Winograd F(2x2,3x3), im2col/col2im, fused ReLU-gradient/bias sums, depthwise
+// direct) for AVX2 + FMA; see conv_impl.h, implicit_impl.h and winograd_impl.h.
 #define PYFASTNN_ISA_NS avx2
-#include "conv/implicit_impl.h"
+#include "conv/kernel_table.h"
 
 namespace pyfastnn {
 namespace avx2 {

@@ -1,9 +1,9 @@
-// Convolution kernels (implicit GEMM, im2col/col2im, fused ReLU-gradient/bias sums, depthwise
-// direct) for AVX-512; see conv_impl.h and implicit_impl.h.
+// Convolution kernels (implicit GEMM, Winograd F(2x2,3x3), im2col/col2im, fused ReLU-gradient/bias sums, depthwise
+// direct) for AVX-512; see conv_impl.h, implicit_impl.h and winograd_impl.h.
 #define PYFASTNN_ISA_NS avx512
 // GCC 12 warns inside its own AVX-512 headers (_mm512_undefined_*), a known false positive.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include "conv/implicit_impl.h"
+#include "conv/kernel_table.h"
 #include "gemm/tiles_avx512.h"
 
 namespace pyfastnn {

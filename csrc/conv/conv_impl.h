@@ -44,6 +44,16 @@ template <class T>
 using ConvImplicitDwFn = void (*)(const Conv2dGeometry& g, const T* x, const T* gz, int64_t images, int64_t oh0,
                                   int64_t oh1, T* dwt);
 
+// Winograd F(2x2, 3x3) (winograd_impl.h), 3x3 kernels at stride 1, dilation 1, one group:
+// the transformed weights packed for the GEMM (returns their size in elements; dst null:
+// the size only), and y = act(conv(x, w) + bias) for tiles [q0, q1) of 2x2 outputs (numbered
+// image by image, row by row over ceil(OH/2) x ceil(OW/2) tiles per image).
+template <class T>
+using ConvWinogradWeightsFn = int64_t (*)(const Conv2dGeometry& g, const T* w, T* dst);
+template <class T>
+using ConvWinogradFwdFn = void (*)(const Conv2dGeometry& g, const T* x, const T* u, const T* bias, int act, int64_t q0,
+                                   int64_t q1, T* y);
+
 struct ConvKernelTable {
   ConvIm2colFn<float> im2col_f32;
   ConvIm2colFn<double> im2col_f64;
@@ -59,6 +69,10 @@ struct ConvKernelTable {
   ConvImplicitFwdFn<double> implicit_fwd_f64;
   ConvImplicitDwFn<float> implicit_dw_f32;
   ConvImplicitDwFn<double> implicit_dw_f64;
+  ConvWinogradWeightsFn<float> winograd_weights_f32;
+  ConvWinogradWeightsFn<double> winograd_weights_f64;
+  ConvWinogradFwdFn<float> winograd_fwd_f32;
+  ConvWinogradFwdFn<double> winograd_fwd_f64;
 };
 
 extern const ConvKernelTable conv_kernels_portable;

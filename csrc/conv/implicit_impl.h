@@ -20,7 +20,7 @@
 // The backward-data pass of a stride-1 convolution is a forward convolution of gz with the
 // flipped, transposed weights (conv.cpp), so it runs here too.
 //
-// Included by conv_{portable,avx2,avx512}.cpp with PYFASTNN_ISA_NS and the GEMM's tile config.
+// Included by kernel_table.h, compiled per ISA with PYFASTNN_ISA_NS and the GEMM's tile config.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -446,25 +446,6 @@ void implicit_dweight(const Conv2dGeometry& g, const typename Cfg::T* x, const t
       }
     }
   }
-}
-
-// The ISA's table; SCfg and DCfg are the GEMM's float and double tile configurations.
-template <class SCfg, class DCfg>
-constexpr ConvKernelTable make_table() {
-  return {&im2col<float>,
-          &im2col<double>,
-          &col2im<float>,
-          &col2im<double>,
-          &act_grad<float>,
-          &act_grad<double>,
-          &dw_forward<float>,
-          &dw_forward<double>,
-          &dw_backward<float>,
-          &dw_backward<double>,
-          &implicit_forward<SCfg>,
-          &implicit_forward<DCfg>,
-          &implicit_dweight<SCfg>,
-          &implicit_dweight<DCfg>};
 }
 
 }  // namespace conv_k

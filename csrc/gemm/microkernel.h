@@ -15,17 +15,18 @@ enum class ALayout { k_major, row_major };
 
 // C[0:ROWS, 0:n] = alpha * (A_panel · B_panel) + beta * C for one tile: ROWS <= MR rows of
 // A, COLSV <= NRV vectors of B (n <= COLSV * W columns are written). The B panel is kc
-// rows of NR = NRV * W values. The accumulators stay in registers for the whole k loop.
+// rows of NR = NRV * W values, LDB apart (0: NR, a packed panel; else rows of a wider
+// row-major block, read in place). The accumulators stay in registers for the whole k loop.
 // Epilogue (the last K block only; otherwise bias is null and act 0): bias[0:n] is added
 // to every row (null: none), then act (GemmActivation: 0 none, 1 relu).
-template <class V, int MR, int NRV, int ROWS, int COLSV, ALayout LAYOUT, int LD>
+template <class V, int MR, int NRV, int ROWS, int COLSV, ALayout LAYOUT, int LD, int LDB = 0>
 __attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __restrict a, int64_t a_ld,
                                             const typename V::T* __restrict b, typename V::T* __restrict c,
                                             int64_t ldc, typename V::T alpha, typename V::T beta, int n,
                                             const typename V::T* __restrict bias, int act) {
   using T = typename V::T;
   using R = typename V::R;
-  constexpr int W = V::W, NR = NRV * W;
+  constexpr int W = V::W, NR = NRV * W, BS = LDB > 0 ? LDB : NR;
   const int64_t ld = LD > 0 ? LD : a_ld;
   const int64_t rs = LAYOUT == ALayout::k_major ? 1 : ld;  // step to the next row of A
   const int64_t ks = LAYOUT == ALayout::k_major ? ld : 1;  // step to the next k
@@ -44,7 +45,7 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __r
 
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
-    __builtin_prefetch(b + 16 * NR);  // the B panel streams from L2: ask for it early
+    __builtin_prefetch(b + 16 * BS);  // the B panel streams from L2: ask for it early
     R bv[COLSV];
 #pragma GCC unroll 8
     for (int j = 0; j < COLSV; ++j) bv[j] = V::load(b + j * W);
@@ -55,7 +56,7 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __r
       for (int j = 0; j < COLSV; ++j) acc[r][j] = V::fma(av, bv[j], acc[r][j]);
     }
     a += ks;
-    b += NR;
+    b += BS;
   }
 
   const R va = V::set1(alpha);
@@ -117,7 +118,7 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const typename V::T* __r
 
 // Table of micro-kernels indexed by [rows - 1][vectors - 1], so edge tiles compute only
 // what exists instead of padding to the full MR x NR tile.
-template <class V, int MR, int NRV, ALayout LAYOUT, int LD>
+template <class V, int MR, int NRV, ALayout LAYOUT, int LD, int LDB = 0>
 struct MicroKernelTable {
   using T = typename V::T;
   using Fn = void (*)(int64_t, const T*, int64_t, const T*, T*, int64_t, T, T, int, const T*, int);
@@ -125,7 +126,7 @@ struct MicroKernelTable {
 
   template <int R, int C>
   static constexpr void fill(Fn (&f)[MR][NRV]) {
-    f[R][C] = &micro_kernel<V, MR, NRV, R + 1, C + 1, LAYOUT, LD>;
+    f[R][C] = &micro_kernel<V, MR, NRV, R + 1, C + 1, LAYOUT, LD, LDB>;
     if constexpr (C + 1 < NRV)
       fill<R, C + 1>(f);
     else if constexpr (R + 1 < MR)

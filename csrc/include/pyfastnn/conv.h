@@ -16,6 +16,11 @@
 //             Backward: dW^T += cols gz^T the same way; dx of a stride-1 convolution is the
 //             forward convolution of gz with the flipped, transposed weights (other strides:
 //             the im2col path's GEMM + col2im).
+//   winograd  Winograd F(2x2, 3x3) for 3x3 kernels at stride 1, dilation 1, one group: 16
+//             GEMMs (OC x C) x (C x tiles) on the GEMM's micro-kernels, over the transforms of
+//             4x4 input patches, per chunk of 2x2-output tiles; 2.25x fewer multiply-adds
+//             than the implicit GEMM. Backward: dx the same way (the flipped, transposed 3x3
+//             kernel is again stride 1); dW by the implicit GEMM.
 //   im2col    columns (C/g * KH * KW) x (rows of output pixels) in a per-thread workspace,
 //             built a band of output rows at a time so they stay in cache, fed to the GEMM;
 //             the bias rides along as an extra row of ones (no pass over y), ReLU in the
@@ -38,7 +43,7 @@
 
 namespace pyfastnn {
 
-enum class ConvAlgo : int { automatic = 0, im2col = 1, gemm_1x1 = 2, depthwise = 3, implicit = 4 };
+enum class ConvAlgo : int { automatic = 0, im2col = 1, gemm_1x1 = 2, depthwise = 3, implicit = 4, winograd = 5 };
 
 struct Conv2dGeometry {
   int64_t n = 0, c = 0, h = 0, w = 0;  // input (N, C, H, W)
@@ -53,7 +58,8 @@ struct Conv2dGeometry {
 };
 
 // The algorithm `automatic` resolves to, and whether `algo` can run this geometry (gemm_1x1
-// needs a 1x1 kernel, stride 1, no padding and oh == h, ow == w; depthwise C / groups == 1).
+// needs a 1x1 kernel, stride 1, no padding and oh == h, ow == w; depthwise C / groups == 1;
+// winograd a 3x3 kernel, stride 1, dilation 1 and one group).
 ConvAlgo conv2d_choose_algo(const Conv2dGeometry& g);
 bool conv2d_algo_applies(const Conv2dGeometry& g, ConvAlgo algo);
 
