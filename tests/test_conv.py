@@ -512,7 +512,10 @@ def test_default_init_bounds():
     (dict(in_channels=2, out_channels=3, kernel_size=3, padding=1, padding_mode="replicate"), (2, 2, 6, 5)),
     (dict(in_channels=2, out_channels=3, kernel_size=3, padding=(1, 2), padding_mode="circular"), (2, 2, 6, 5)),
     (dict(in_channels=3, out_channels=4, kernel_size=1, bias=False), (2, 3, 5, 5)),
-], ids=["pad1", "lenet", "mixed", "depthwise", "same-even", "reflect", "replicate", "circular", "1x1"])
+    (dict(in_channels=32, out_channels=48, kernel_size=3, padding=1), (3, 32, 13, 10)),
+    (dict(in_channels=40, out_channels=32, kernel_size=3), (2, 40, 9, 12)),
+], ids=["pad1", "lenet", "mixed", "depthwise", "same-even", "reflect", "replicate", "circular", "1x1",
+        "winograd-same", "winograd-valid"])
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 def test_conv2d_torch_parity(kwargs, shape):
     torch = _torch()

@@ -177,39 +177,54 @@ void winograd_forward(const Conv2dGeometry& g, const typename Cfg::T* x, const t
   T* v = thread_workspace_as<T>(WorkspaceSlot::gemm_b, static_cast<std::size_t>(16 * vs));
   T* scratch = thread_workspace_as<T>(WorkspaceSlot::scratch, static_cast<std::size_t>(OC * ms + 4 * row_ld));
   T* mbuf = scratch;
-  T* rows = scratch + OC * ms;  // 4 input rows, or 2 output rows
+  T* rows = scratch + OC * ms;  // 2 output rows: a run's last, partial vector of tiles
   const RowTiles<S::MR> tiles_m(OC);
+  // the padded input rows of a chunk: at most (NT - 1) / TW + 2 tile rows, each image's
+  // share 2 rows longer; W + 2 values of slack for the whole-vector reads past a run
+  Conv2dGeometry gt = g;
+  gt.oh = 2 * TH;
+  gt.ow = 2 * TW;
+  const int64_t band_ld = band_in_cols(gt), tile_rows = min64(NT, (NT - 1) / TW + 2);
+  T* band = thread_workspace_as<T>(WorkspaceSlot::gemm_a,
+                                   static_cast<std::size_t>(C * 4 * tile_rows * band_ld + 2 * W + 2));
+  struct RunIn {
+    TileRun r;
+    const T* rows;    // channel 0's 4 rows under the run, band_ld apart
+    int64_t cstride;  // to the next channel's
+  };
+  RunIn plan[NT];
 
   for (int64_t c0 = q0; c0 < q1; c0 += NT) {
     const int64_t c1 = min64(q1, c0 + NT), nt = c1 - c0, panels = ceil_div(nt, NR);
-    // 1. V = B^T d B, channel by channel, run by run, straight into the rows the GEMMs read
+    // 1. The input rows under the chunk's tiles with their zero padding, image by image: a
+    // 3x3 convolution's output rows [2 ty0, 2 ty1 + 2) read exactly the rows of tile rows
+    // ty0 .. ty1 (padded_band, on a geometry rounded up to whole tiles)
+    int64_t runs = 0;
+    for_each_run(c0, c1, TH, TW, [&](const TileRun& r) { plan[runs++] = RunIn{r, nullptr, 0}; });
+    T* bp = band;
+    for (int64_t i = 0, j; i < runs; i = j) {
+      for (j = i; j < runs && plan[j].r.n == plan[i].r.n; ++j) {
+      }
+      const int64_t ty0 = plan[i].r.ty, ty1 = plan[j - 1].r.ty, brows = 2 * (ty1 - ty0) + 4;
+      padded_band<V>(gt, x + plan[i].r.n * C * HW, C, 2 * ty0, 2 * ty1 + 2, bp);
+      for (int64_t k = i; k < j; ++k) {
+        plan[k].rows = bp + 2 * (plan[k].r.ty - ty0) * band_ld + 2 * plan[k].r.tx;
+        plan[k].cstride = brows * band_ld;
+      }
+      bp += C * brows * band_ld;
+    }
+    // 2. V = B^T d B, channel by channel, run by run, straight into the rows the GEMMs read
     for (int64_t c = 0; c < C; ++c)
-      for_each_run(c0, c1, TH, TW, [&](const TileRun& r) {
-        const int64_t lanes = ceil_div(r.len, W) * W;
-        const int64_t ih0 = 2 * r.ty - g.pad_h, iw0 = 2 * r.tx - g.pad_w, width = 2 * lanes + 2;
-        const T* xc = x + (r.n * C + c) * HW;
-        int64_t lo, hi;  // columns [lo, hi) of the 4 rows lie inside the input
-        conv_valid_range(iw0, 1, IW, 2 * r.len + 2, &lo, &hi);
-        for (int i = 0; i < 4; ++i) {  // zeros outside the input, and in the whole vectors' excess
-          T* d = rows + i * row_ld;
-          const int64_t ih = ih0 + i;
-          if (ih < 0 || ih >= H) {
-            std::memset(d, 0, sizeof(T) * width);
-            continue;
-          }
-          std::memset(d, 0, sizeof(T) * lo);
-          std::memcpy(d + lo, xc + ih * IW + iw0 + lo, sizeof(T) * (hi - lo));
-          std::memset(d + hi, 0, sizeof(T) * (width - hi));
-        }
-        input_transform<T, W>(rows, row_ld, lanes, v + c * NT + r.q, vs);
-      });
+      for (int64_t k = 0; k < runs; ++k)
+        input_transform<T, W>(plan[k].rows + c * plan[k].cstride, band_ld, ceil_div(plan[k].r.len, W) * W,
+                              v + c * NT + plan[k].r.q, vs);
     if (nt % NR)  // the last panel's columns past the last tile: zeros, so they stay finite
       for (int64_t xi = 0; xi < 16; ++xi)
         for (int64_t c = 0; c < C; ++c) {
           T* d = v + xi * vs + c * NT;
           for (int64_t j = nt; j < panels * NR; ++j) d[j] = T(0);
         }
-    // 2. M[xi] = U[xi] V[xi]: a B panel stays in L1 across the row tiles
+    // 3. M[xi] = U[xi] V[xi]: a B panel stays in L1 across the row tiles
     for (int64_t xi = 0; xi < 16; ++xi)
       for (int64_t kb = 0; kb < s.k_blocks; ++kb) {
         const int64_t pc = kb * s.KC, kc = min64(s.KC, C - pc);
@@ -225,7 +240,7 @@ void winograd_forward(const Conv2dGeometry& g, const typename Cfg::T* x, const t
           }
         }
       }
-    // 3. y = A^T M A + bias, run by run: whole vectors of tiles straight into y (a run's last
+    // 4. y = A^T M A + bias, run by run: whole vectors of tiles straight into y (a run's last
     // W tiles overlap the vector before them), a run shorter than that (or one whose last
     // tile sticks out of the output) through a buffer
     for_each_run(c0, c1, TH, TW, [&](const TileRun& r) {
