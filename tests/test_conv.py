@@ -128,7 +128,7 @@ def test_kernels_match_reference_float64(case):
 
 
 def test_winograd_float64():
-    """The new 3x3 cases in float64: Winograd's transforms are exact up to rounding."""
+    """The 3x3 cases in float64 (forward, dx, dW): Winograd's transforms are exact up to rounding."""
     rng = np.random.default_rng(26)
     for case in CASES[-7:]:
         check_case(rng, case, np.float64, "winograd", "relu")
@@ -379,14 +379,14 @@ def test_gradcheck_relu_and_transposed():
 
 
 def test_gradcheck_winograd():
-    """Channel counts for which conv2d picks Winograd (forward and dx; dW by the implicit GEMM)."""
+    """Channel counts for which conv2d picks Winograd (forward, dx and dW)."""
     rng = np.random.default_rng(27)
     x = _t(rng.standard_normal((1, 32, 3, 4)))
     w = _t(rng.standard_normal((32, 32, 3, 3)) / 10, grad=False)
     b = _t(rng.standard_normal(32))
     assert _C.conv2d_algorithm(x.shape, w.shape, padding=1) == "winograd"
     assert gradcheck(lambda a, bb: F.conv2d(a, w, bb, padding=1, activation="relu"), (x, b))
-    # dW through a small output-channel count: each weight perturbed once
+    # dW: each weight perturbed once
     w2 = _t(rng.standard_normal((32, 32, 3, 3)) / 10)
     x2 = _t(rng.standard_normal((1, 32, 2, 2)), grad=False)
     assert gradcheck(lambda ww: F.conv2d(x2, ww, padding=1).sum(dim=(2, 3)), (w2,))

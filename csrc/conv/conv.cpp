@@ -48,6 +48,8 @@ ConvWinogradWeightsFn<float> winograd_weights_fn(const float*) { return table().
 ConvWinogradWeightsFn<double> winograd_weights_fn(const double*) { return table().winograd_weights_f64; }
 ConvWinogradFwdFn<float> winograd_fwd_fn(const float*) { return table().winograd_fwd_f32; }
 ConvWinogradFwdFn<double> winograd_fwd_fn(const double*) { return table().winograd_fwd_f64; }
+ConvWinogradDwFn<float> winograd_dw_fn(const float*) { return table().winograd_dw_f32; }
+ConvWinogradDwFn<double> winograd_dw_fn(const double*) { return table().winograd_dw_f64; }
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -429,7 +431,52 @@ bool dx_as_forward(const Conv2dGeometry& g) {
   return g.stride_h == 1 && g.stride_w == 1 && g.pad_h <= g.dil_h * (g.kh - 1) && g.pad_w <= g.dil_w * (g.kw - 1);
 }
 
-// winograd: dx by Winograd (the flipped kernel is 3x3 at stride 1 too), the rest as implicit.
+// Winograd's weight gradient: dU^T (16 x C x OC) summed over tiles by the kernels, as partial
+// sums of fixed chunks of tiles added in chunk order (deterministic, as dweight_implicit),
+// then dw[o][c] = G^T dU[o][c] G, the adjoint of the weight transform U = G w G^T with
+// G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]].
+template <class T>
+void dweight_winograd(const Conv2dGeometry& g, const T* x, const T* gz, T* dw, int threads) {
+  const int64_t tiles = g.n * ceil_div(g.oh, 2) * ceil_div(g.ow, 2), C = g.c, OC = g.oc, usize = 16 * C * OC;
+  int64_t chunks = threads > 1 ? std::min<int64_t>(ceil_div(tiles, 64), 4 * threads) : 1;
+  chunks = std::min<int64_t>(chunks, std::max<int64_t>(1, kDwPartialBytes / (usize * int64_t(sizeof(T)))));
+  chunks = std::max<int64_t>(1, std::max(chunks, std::min<int64_t>(threads, ceil_div(tiles, 64))));
+  auto part = alloc_array<T>(chunks * usize);
+  std::fill(part.get(), part.get() + chunks * usize, T(0));
+  const auto fn = winograd_dw_fn(x);
+  auto chunk = [&](int64_t c) { fn(g, x, gz, tiles * c / chunks, tiles * (c + 1) / chunks, part.get() + c * usize); };
+  if (threads > 1 && chunks > 1) {
+#pragma omp parallel for num_threads(static_cast<int>(std::min<int64_t>(threads, chunks))) schedule(dynamic, 1)
+    for (int64_t c = 0; c < chunks; ++c) chunk(c);
+  } else {
+    for (int64_t c = 0; c < chunks; ++c) chunk(c);
+  }
+  T* du = part.get();
+  for (int64_t c = 1; c < chunks; ++c) {
+    const T* src = part.get() + c * usize;
+#pragma omp simd
+    for (int64_t i = 0; i < usize; ++i) du[i] += src[i];
+  }
+  const T h = T(0.5);
+  for (int64_t o = 0; o < OC; ++o)
+    for (int64_t c = 0; c < C; ++c) {
+      T u[4][4], t[3][4];
+      for (int xi = 0; xi < 16; ++xi) u[xi / 4][xi % 4] = du[(xi * C + c) * OC + o];
+      for (int j = 0; j < 4; ++j) {  // G^T dU: rows u0 + (u1 + u2) / 2, (u1 - u2) / 2, (u1 + u2) / 2 + u3
+        t[0][j] = u[0][j] + h * (u[1][j] + u[2][j]);
+        t[1][j] = h * (u[1][j] - u[2][j]);
+        t[2][j] = h * (u[1][j] + u[2][j]) + u[3][j];
+      }
+      T* d = dw + (o * C + c) * 9;
+      for (int i = 0; i < 3; ++i) {  // (G^T dU) G: the same on columns
+        d[i * 3 + 0] = t[i][0] + h * (t[i][1] + t[i][2]);
+        d[i * 3 + 1] = h * (t[i][1] - t[i][2]);
+        d[i * 3 + 2] = h * (t[i][1] + t[i][2]) + t[i][3];
+      }
+    }
+}
+
+// winograd: dx and dW by Winograd (the flipped kernel is 3x3 at stride 1 too), db as implicit.
 template <class T>
 void backward_implicit(const Conv2dGeometry& g, const T* x, const T* w, const T* y, const T* gy, GemmActivation act,
                        const Conv2dGrads<T>& grads, const T* dx_bias, bool winograd, int threads) {
@@ -463,7 +510,12 @@ void backward_implicit(const Conv2dGeometry& g, const T* x, const T* w, const T*
     if (need_db)
       for (int64_t ch = 0; ch < g.oc; ++ch) grads.db[ch] = static_cast<T>(sums[ch]);
   }
-  if (need_dw) dweight_implicit(g, x, gz, grads.dw, threads);
+  if (need_dw) {
+    if (winograd && g.c > 0)
+      dweight_winograd(g, x, gz, grads.dw, threads);
+    else
+      dweight_implicit(g, x, gz, grads.dw, threads);
+  }
   if (!need_dx) return;
   if (!dx_as_forward(g)) {  // GEMM + col2im
     Conv2dGrads<T> only_dx;

@@ -54,6 +54,11 @@ template <class T>
 using ConvWinogradFwdFn = void (*)(const Conv2dGeometry& g, const T* x, const T* u, const T* bias, int act, int64_t q0,
                                    int64_t q1, T* y);
 
+// Winograd weight gradient: dut (16 x C x OC, the transformed dW^T) += the sum over tiles
+// [q0, q1) of V ⊙ dM (x the whole input, gz the whole dL/dy after the activation).
+template <class T>
+using ConvWinogradDwFn = void (*)(const Conv2dGeometry& g, const T* x, const T* gz, int64_t q0, int64_t q1, T* dut);
+
 struct ConvKernelTable {
   ConvIm2colFn<float> im2col_f32;
   ConvIm2colFn<double> im2col_f64;
@@ -73,6 +78,8 @@ struct ConvKernelTable {
   ConvWinogradWeightsFn<double> winograd_weights_f64;
   ConvWinogradFwdFn<float> winograd_fwd_f32;
   ConvWinogradFwdFn<double> winograd_fwd_f64;
+  ConvWinogradDwFn<float> winograd_dw_f32;
+  ConvWinogradDwFn<double> winograd_dw_f64;
 };
 
 extern const ConvKernelTable conv_kernels_portable;

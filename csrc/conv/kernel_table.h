@@ -28,7 +28,9 @@ constexpr ConvKernelTable make_table() {
           &winograd_weights<SCfg>,
           &winograd_weights<DCfg>,
           &winograd_forward<SCfg>,
-          &winograd_forward<DCfg>};
+          &winograd_forward<DCfg>,
+          &winograd_dweight<SCfg>,
+          &winograd_dweight<DCfg>};
 }
 
 }  // namespace conv_k

@@ -6,10 +6,12 @@
 //   M[xi] (OC x tiles) = U[xi] (OC x C) · V[xi] (C x tiles),   xi = 0 .. 15,
 // that is 16 multiply-adds per tile, channel pair where direct convolution needs 36: 2.25x
 // fewer. The GEMMs run on the GEMM's own micro-kernels: U is packed once per call into
-// A panels, and the input transform writes V straight into B panels, so nothing is packed
-// twice. Tiles go a chunk at a time (V and M of a chunk stay in L2); the output transform
-// adds the bias and applies the ReLU as it writes y. The transforms' coefficients are 0,
-// ±1 and ±1/2, so the rounding error stays within a few units of the direct sum's.
+// A panels, and the input transform writes V straight into the rows the micro-kernel reads
+// as B. Tiles go a chunk at a time (V and M of a chunk stay in L2); the output transform
+// adds the bias and applies the ReLU as it writes y. The weight gradient is the adjoint:
+// dU[xi] = sum over tiles of (A dY A^T)[xi] V[xi]^T, 16 GEMMs whose K is the tiles, then
+// dw = G^T dU G. The transforms' coefficients are 0, ±1 and ±1/2, so the rounding error
+// stays within a few units of the direct sum's.
 //
 // Compiled per ISA with the GEMM's tile config (kernel_table.h).
 #pragma once
@@ -152,6 +154,91 @@ inline void output_transform(const T* __restrict m, T bias, int act, T* __restri
   }
 }
 
+// dM = A dY A^T for `lanes` tiles side by side (a multiple of W), the adjoint of the output
+// transform: r0 and r1 hold the two rows of dL/dy under them (tile l reads columns 2l and
+// 2l + 1), dM[xi] of tile l goes to d[xi * ds + l].
+template <class T, int W>
+void grad_transform(const T* __restrict r0, const T* __restrict r1, int64_t lanes, T* __restrict d, int64_t ds) {
+  for (int64_t l0 = 0; l0 < lanes; l0 += W) {
+#pragma omp simd
+    for (int64_t l = l0; l < l0 + W; ++l) {
+      T t[4][2];  // A dY: rows y0, y0 + y1, y0 - y1, -y1
+      for (int b = 0; b < 2; ++b) {
+        const T y0 = r0[2 * l + b], y1 = r1[2 * l + b];
+        t[0][b] = y0;
+        t[1][b] = y0 + y1;
+        t[2][b] = y0 - y1;
+        t[3][b] = -y1;
+      }
+      for (int i = 0; i < 4; ++i) {  // (A dY) A^T: the same on columns
+        d[(i * 4 + 0) * ds + l] = t[i][0];
+        d[(i * 4 + 1) * ds + l] = t[i][0] + t[i][1];
+        d[(i * 4 + 2) * ds + l] = t[i][0] - t[i][1];
+        d[(i * 4 + 3) * ds + l] = -t[i][1];
+      }
+    }
+  }
+}
+
+// V = B^T d B of a chunk of tiles, for the forward pass and the weight gradient: the input
+// rows under the chunk's tiles are copied with their zero padding, image by image (a 3x3
+// convolution's output rows [2 ty0, 2 ty1 + 2) read exactly the rows of tile rows ty0 .. ty1:
+// padded_band, on a geometry rounded up to whole tiles), then each run of tiles is
+// transformed, channel by channel, straight into V[xi] = C rows of NT tiles at v + xi * vs.
+template <class Cfg>
+struct InputTransform {
+  using T = typename Cfg::T;
+  using V = typename Cfg::V;
+  static constexpr int W = V::W, NT = WinogradShape<Cfg>::CHUNK;
+  struct RunIn {
+    TileRun r;
+    const T* rows;    // channel 0's 4 rows under the run, band_ld apart
+    int64_t cstride;  // to the next channel's
+  };
+  const T* x;
+  Conv2dGeometry gt;  // g with its output rounded up to whole tiles
+  int64_t C, TH, TW, band_ld;
+  T* band;  // this thread's copy of a chunk's padded input rows
+  RunIn plan[NT];
+  int64_t runs = 0;
+
+  InputTransform(const Conv2dGeometry& g, const T* x_) : x(x_), gt(g), C(g.c) {
+    TH = ceil_div(g.oh, 2);
+    TW = ceil_div(g.ow, 2);
+    gt.oh = 2 * TH;
+    gt.ow = 2 * TW;
+    band_ld = band_in_cols(gt);
+    // a chunk spans at most (NT - 1) / TW + 2 tile rows, each image's share 2 input rows
+    // longer; W + 2 values of slack for the whole-vector reads past a run
+    const int64_t tile_rows = min64(NT, (NT - 1) / TW + 2);
+    band = thread_workspace_as<T>(WorkspaceSlot::gemm_a, static_cast<std::size_t>(C * 4 * tile_rows * band_ld + 2 * W + 2));
+  }
+
+  // V of tiles [c0, c1) (at most NT); v's rows are written in whole vectors, so each xi
+  // needs W values of slack after its C rows (vs >= C * NT + W).
+  void operator()(int64_t c0, int64_t c1, T* v, int64_t vs) {
+    const int64_t HW = gt.h * gt.w;
+    runs = 0;
+    for_each_run(c0, c1, TH, TW, [&](const TileRun& r) { plan[runs++] = RunIn{r, nullptr, 0}; });
+    T* bp = band;
+    for (int64_t i = 0, j; i < runs; i = j) {
+      for (j = i; j < runs && plan[j].r.n == plan[i].r.n; ++j) {
+      }
+      const int64_t ty0 = plan[i].r.ty, ty1 = plan[j - 1].r.ty, brows = 2 * (ty1 - ty0) + 4;
+      padded_band<V>(gt, x + plan[i].r.n * C * HW, C, 2 * ty0, 2 * ty1 + 2, bp);
+      for (int64_t k = i; k < j; ++k) {
+        plan[k].rows = bp + 2 * (plan[k].r.ty - ty0) * band_ld + 2 * plan[k].r.tx;
+        plan[k].cstride = brows * band_ld;
+      }
+      bp += C * brows * band_ld;
+    }
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t k = 0; k < runs; ++k)
+        input_transform<T, W>(plan[k].rows + c * plan[k].cstride, band_ld, ceil_div(plan[k].r.len, W) * W,
+                              v + c * NT + plan[k].r.q, vs);
+  }
+};
+
 // y = act(conv(x, w) + bias) for global tiles [q0, q1) (tiles of 2x2 outputs, numbered
 // image by image, row by row): x and y the whole input and output, u the packed transformed
 // weights (winograd_weights), bias OC values or null, act 0 none / 1 relu.
@@ -179,52 +266,19 @@ void winograd_forward(const Conv2dGeometry& g, const typename Cfg::T* x, const t
   T* mbuf = scratch;
   T* rows = scratch + OC * ms;  // 2 output rows: a run's last, partial vector of tiles
   const RowTiles<S::MR> tiles_m(OC);
-  // the padded input rows of a chunk: at most (NT - 1) / TW + 2 tile rows, each image's
-  // share 2 rows longer; W + 2 values of slack for the whole-vector reads past a run
-  Conv2dGeometry gt = g;
-  gt.oh = 2 * TH;
-  gt.ow = 2 * TW;
-  const int64_t band_ld = band_in_cols(gt), tile_rows = min64(NT, (NT - 1) / TW + 2);
-  T* band = thread_workspace_as<T>(WorkspaceSlot::gemm_a,
-                                   static_cast<std::size_t>(C * 4 * tile_rows * band_ld + 2 * W + 2));
-  struct RunIn {
-    TileRun r;
-    const T* rows;    // channel 0's 4 rows under the run, band_ld apart
-    int64_t cstride;  // to the next channel's
-  };
-  RunIn plan[NT];
+  InputTransform<Cfg> transform(g, x);
 
   for (int64_t c0 = q0; c0 < q1; c0 += NT) {
     const int64_t c1 = min64(q1, c0 + NT), nt = c1 - c0, panels = ceil_div(nt, NR);
-    // 1. The input rows under the chunk's tiles with their zero padding, image by image: a
-    // 3x3 convolution's output rows [2 ty0, 2 ty1 + 2) read exactly the rows of tile rows
-    // ty0 .. ty1 (padded_band, on a geometry rounded up to whole tiles)
-    int64_t runs = 0;
-    for_each_run(c0, c1, TH, TW, [&](const TileRun& r) { plan[runs++] = RunIn{r, nullptr, 0}; });
-    T* bp = band;
-    for (int64_t i = 0, j; i < runs; i = j) {
-      for (j = i; j < runs && plan[j].r.n == plan[i].r.n; ++j) {
-      }
-      const int64_t ty0 = plan[i].r.ty, ty1 = plan[j - 1].r.ty, brows = 2 * (ty1 - ty0) + 4;
-      padded_band<V>(gt, x + plan[i].r.n * C * HW, C, 2 * ty0, 2 * ty1 + 2, bp);
-      for (int64_t k = i; k < j; ++k) {
-        plan[k].rows = bp + 2 * (plan[k].r.ty - ty0) * band_ld + 2 * plan[k].r.tx;
-        plan[k].cstride = brows * band_ld;
-      }
-      bp += C * brows * band_ld;
-    }
-    // 2. V = B^T d B, channel by channel, run by run, straight into the rows the GEMMs read
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t k = 0; k < runs; ++k)
-        input_transform<T, W>(plan[k].rows + c * plan[k].cstride, band_ld, ceil_div(plan[k].r.len, W) * W,
-                              v + c * NT + plan[k].r.q, vs);
+    // 1. V = B^T d B, straight into the rows the GEMMs read
+    transform(c0, c1, v, vs);
     if (nt % NR)  // the last panel's columns past the last tile: zeros, so they stay finite
       for (int64_t xi = 0; xi < 16; ++xi)
         for (int64_t c = 0; c < C; ++c) {
           T* d = v + xi * vs + c * NT;
           for (int64_t j = nt; j < panels * NR; ++j) d[j] = T(0);
         }
-    // 3. M[xi] = U[xi] V[xi]: a B panel stays in L1 across the row tiles
+    // 2. M[xi] = U[xi] V[xi]: a B panel stays in L1 across the row tiles
     for (int64_t xi = 0; xi < 16; ++xi)
       for (int64_t kb = 0; kb < s.k_blocks; ++kb) {
         const int64_t pc = kb * s.KC, kc = min64(s.KC, C - pc);
@@ -240,7 +294,7 @@ void winograd_forward(const Conv2dGeometry& g, const typename Cfg::T* x, const t
           }
         }
       }
-    // 4. y = A^T M A + bias, run by run: whole vectors of tiles straight into y (a run's last
+    // 3. y = A^T M A + bias, run by run: whole vectors of tiles straight into y (a run's last
     // W tiles overlap the vector before them), a run shorter than that (or one whose last
     // tile sticks out of the output) through a buffer
     for_each_run(c0, c1, TH, TW, [&](const TileRun& r) {
@@ -266,6 +320,79 @@ void winograd_forward(const Conv2dGeometry& g, const typename Cfg::T* x, const t
         }
       }
     });
+  }
+}
+
+// The weight gradient's transform for global tiles [q0, q1): since Y = A^T (U ⊙ V) A per
+// tile with U = G w G^T, dL/dU[xi] = sum over tiles of (A dY A^T)[xi] V[xi], i.e. 16 GEMMs
+//   dU^T[xi] (C x OC) += V[xi] (C x tiles) · dM[xi]^T (tiles x OC),
+// accumulated into dut (16 x C x OC); dL/dw = G^T dU G follows once all tiles are in
+// (conv.cpp). x the whole input, gz the whole dL/dy (after the activation's gradient).
+template <class Cfg>
+void winograd_dweight(const Conv2dGeometry& g, const typename Cfg::T* x, const typename Cfg::T* gz, int64_t q0,
+                      int64_t q1, typename Cfg::T* dut) {
+  using T = typename Cfg::T;
+  using V = typename Cfg::V;
+  using S = WinogradShape<Cfg>;
+  constexpr int MR = S::MR, NR = S::NR, W = V::W, NT = S::CHUNK;
+  static_assert(NT <= S::LD_PANEL, "a chunk's tiles are one K block of the packed A panels");
+  static constexpr MicroKernelTable<V, MR, Cfg::NRV, ALayout::row_major, S::LD_PANEL> kernels{};
+  const int64_t C = g.c, OC = g.oc, OH = g.oh, OW = g.ow, OHW = OH * OW;
+  const int64_t TH = ceil_div(OH, 2), TW = ceil_div(OW, 2);
+  const T* gz_end = gz + g.n * OC * OHW;
+  const RowTiles<MR> tiles_m(C);
+  const int64_t o_panels = ceil_div(OC, NR);
+  // V[xi] and dM[xi]: rows of NT tiles, W values of slack per xi (whole-vector writes)
+  const int64_t vs = C * NT + W, ds = OC * NT + W;
+  const int64_t lanes_max = ceil_div(min64(TW, NT), W) * W;
+  T* v = thread_workspace_as<T>(WorkspaceSlot::gemm_b, static_cast<std::size_t>(16 * vs));
+  T* scratch = thread_workspace_as<T>(
+      WorkspaceSlot::scratch,
+      static_cast<std::size_t>(16 * ds + tiles_m.count * S::PITCH + 16 + o_panels * NR * NT + 4 * lanes_max));
+  T* dm = scratch;
+  T* a_pack = dm + 16 * ds;                           // V[xi] as A panels (rows: channels)
+  T* b_pack = a_pack + tiles_m.count * S::PITCH + 16;  // dM[xi]^T as B panels (columns: outputs)
+  T* rows = b_pack + o_panels * NR * NT;              // two rows of dL/dy, zero-padded
+  InputTransform<Cfg> transform(g, x);
+
+  for (int64_t c0 = q0; c0 < q1; c0 += NT) {
+    const int64_t c1 = min64(q1, c0 + NT), nt = c1 - c0;
+    // 1. V = B^T d B
+    transform(c0, c1, v, vs);
+    // 2. dM = A dY A^T, output channel by output channel, run by run; rows are read in
+    // place where the run's whole vectors stay inside dL/dy and its last tile is whole
+    for (int64_t o = 0; o < OC; ++o)
+      for_each_run(c0, c1, TH, TW, [&](const TileRun& r) {
+        const int64_t lanes = ceil_div(r.len, W) * W, oh = 2 * r.ty, ow = 2 * r.tx;
+        const T* r0 = gz + (r.n * OC + o) * OHW + oh * OW + ow;
+        const T* r1 = r0 + OW;
+        if (!(2 * r.len <= OW - ow && oh + 1 < OH && r1 + 2 * lanes <= gz_end)) {
+          const int64_t cols = min64(2 * r.len, OW - ow);
+          T* b0 = rows;
+          T* b1 = rows + 2 * lanes_max;
+          for (int64_t j = 0; j < 2 * lanes; ++j) {
+            b0[j] = j < cols ? r0[j] : T(0);
+            b1[j] = j < cols && oh + 1 < OH ? r1[j] : T(0);
+          }
+          r0 = b0;
+          r1 = b1;
+        }
+        grad_transform<T, W>(r0, r1, lanes, dm + o * NT + r.q, ds);
+      });
+    // 3. dU^T[xi] += V[xi] dM[xi]^T, the chunk's tiles as one K block
+    for (int64_t xi = 0; xi < 16; ++xi) {
+      for (int64_t mt = 0; mt < tiles_m.count; ++mt)
+        pack_a_panels<T, MR>(false, v + xi * vs + tiles_m.start(mt) * NT, NT, tiles_m.rows(mt), nt, 0, 1,
+                             S::LD_PANEL, S::PITCH, a_pack + mt * S::PITCH);
+      pack_b_block<T, NR>(true, dm + xi * ds, NT, OC, nt, b_pack);
+      for (int64_t p = 0; p < o_panels; ++p) {
+        const int cols = static_cast<int>(min64(NR, OC - p * NR));
+        for (int64_t mt = 0; mt < tiles_m.count; ++mt)
+          kernels.fn[tiles_m.rows(mt) - 1][(cols - 1) / W](nt, a_pack + mt * S::PITCH, 0, b_pack + p * NR * nt,
+                                                            dut + (xi * C + tiles_m.start(mt)) * OC + p * NR, OC,
+                                                            T(1), T(1), cols, nullptr, 0);
+      }
+    }
   }
 }
 

@@ -20,7 +20,8 @@
 //             GEMMs (OC x C) x (C x tiles) on the GEMM's micro-kernels, over the transforms of
 //             4x4 input patches, per chunk of 2x2-output tiles; 2.25x fewer multiply-adds
 //             than the implicit GEMM. Backward: dx the same way (the flipped, transposed 3x3
-//             kernel is again stride 1); dW by the implicit GEMM.
+//             kernel is again stride 1); dW as the adjoint, 16 GEMMs V · (A dY A^T)^T summed
+//             over tiles, then G^T dU G.
 //   im2col    columns (C/g * KH * KW) x (rows of output pixels) in a per-thread workspace,
 //             built a band of output rows at a time so they stay in cache, fed to the GEMM;
 //             the bias rides along as an extra row of ones (no pass over y), ReLU in the

@@ -1,6 +1,7 @@
 """2-D convolution on the C++ kernels (pyfastnn._C): implicit GEMM (our GEMM's micro-kernels
 fed straight from the input, no column matrix), Winograd F(2x2, 3x3) for 3x3 kernels at
-stride 1 (16 small GEMMs on the same micro-kernels, 2.25x fewer multiply-adds), im2col bands or plain GEMMs (1x1) on our
+stride 1, forward and both gradients (16 small GEMMs on the same micro-kernels, 2.25x fewer
+multiply-adds), im2col bands or plain GEMMs (1x1) on our
 GEMM, with the bias and ReLU fused into its store, direct SIMD kernels for depthwise
 convolutions; the backward pass fuses the ReLU gradient with the bias gradient and runs with
 the GIL released once. Strided (non-contiguous) arrays are copied by the kernels' bindings.
