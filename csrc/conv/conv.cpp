@@ -378,6 +378,28 @@ void forward_winograd(const Conv2dGeometry& g, const T* x, const T* w, const T* 
   }
 }
 
+// Partial sums of a weight gradient: chunk(c, acc) adds chunk c's share into its own zeroed
+// buffer of `size` values; chunks run over `threads` and are added in chunk order into the
+// returned buffer's first `size` values, so the sum does not depend on the scheduling.
+template <class T, class F>
+std::unique_ptr<T, FreeDeleter> sum_of_chunks(int64_t chunks, int64_t size, int threads, F chunk) {
+  auto part = alloc_array<T>(chunks * size);
+  std::fill(part.get(), part.get() + chunks * size, T(0));
+  if (threads > 1 && chunks > 1) {
+#pragma omp parallel for num_threads(static_cast<int>(std::min<int64_t>(threads, chunks))) schedule(dynamic, 1)
+    for (int64_t c = 0; c < chunks; ++c) chunk(c, part.get() + c * size);
+  } else {
+    for (int64_t c = 0; c < chunks; ++c) chunk(c, part.get() + c * size);
+  }
+  T* sum = part.get();
+  for (int64_t c = 1; c < chunks; ++c) {
+    const T* src = part.get() + c * size;
+#pragma omp simd
+    for (int64_t i = 0; i < size; ++i) sum[i] += src[i];
+  }
+  return part;
+}
+
 // dw from partial sums of dW^T (K x OC/groups per group) over fixed chunks of consecutive
 // (images, group, band) units: chunks are handed out dynamically (a thread slowed down by
 // another process does not hold the others up) and added in chunk order at the end, so the
@@ -393,11 +415,8 @@ void dweight_implicit(const Conv2dGeometry& g, const T* x, const T* gz, T* dw, i
   chunks = std::max<int64_t>(std::min<int64_t>(chunks, kDwPartialBytes / std::max<int64_t>(1, wsize * sizeof(T))),
                              std::min<int64_t>(s.units, threads));
   chunks = std::max<int64_t>(chunks, 1);
-  auto part = alloc_array<T>(chunks * wsize);
-  std::fill(part.get(), part.get() + chunks * wsize, T(0));
   const auto fn = implicit_dw_fn(x);
-  auto chunk = [&](int64_t c) {
-    T* acc = part.get() + c * wsize;
+  auto chunk = [&](int64_t c, T* acc) {
     for (int64_t u = s.units * c / chunks; u < s.units * (c + 1) / chunks; ++u) {
       const int64_t band = u % s.bands, cg = u / s.bands, grp = cg % G, n = cg / G * s.images;
       const int64_t oh0 = band * s.rows, oh1 = std::min(oh0 + s.rows, g.oh);
@@ -405,19 +424,9 @@ void dweight_implicit(const Conv2dGeometry& g, const T* x, const T* gz, T* dw, i
          acc + grp * Kg * OCg);
     }
   };
-  if (threads > 1 && chunks > 1) {
-#pragma omp parallel for num_threads(static_cast<int>(std::min<int64_t>(threads, chunks))) schedule(dynamic, 1)
-    for (int64_t c = 0; c < chunks; ++c) chunk(c);
-  } else {
-    for (int64_t c = 0; c < chunks; ++c) chunk(c);
-  }
-  // chunk sums into the first chunk's buffer, then dw[grp * OCg + o][k] = dwt[grp][k][o]
-  T* sum = part.get();
-  for (int64_t c = 1; c < chunks; ++c) {
-    const T* src = part.get() + c * wsize;
-#pragma omp simd
-    for (int64_t i = 0; i < wsize; ++i) sum[i] += src[i];
-  }
+  const auto part = sum_of_chunks<T>(chunks, wsize, threads, chunk);
+  // dw[grp * OCg + o][k] = dwt[grp][k][o]
+  const T* sum = part.get();
   for (int64_t grp = 0; grp < G; ++grp)
     for (int64_t k = 0; k < Kg; ++k) {
       const T* src = sum + (grp * Kg + k) * OCg;
@@ -432,7 +441,7 @@ bool dx_as_forward(const Conv2dGeometry& g) {
 }
 
 // Winograd's weight gradient: dU^T (16 x C x OC) summed over tiles by the kernels, as partial
-// sums of fixed chunks of tiles added in chunk order (deterministic, as dweight_implicit),
+// sums of fixed chunks of tiles (sum_of_chunks),
 // then dw[o][c] = G^T dU[o][c] G, the adjoint of the weight transform U = G w G^T with
 // G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]].
 template <class T>
@@ -441,22 +450,11 @@ void dweight_winograd(const Conv2dGeometry& g, const T* x, const T* gz, T* dw, i
   int64_t chunks = threads > 1 ? std::min<int64_t>(ceil_div(tiles, 64), 4 * threads) : 1;
   chunks = std::min<int64_t>(chunks, std::max<int64_t>(1, kDwPartialBytes / (usize * int64_t(sizeof(T)))));
   chunks = std::max<int64_t>(1, std::max(chunks, std::min<int64_t>(threads, ceil_div(tiles, 64))));
-  auto part = alloc_array<T>(chunks * usize);
-  std::fill(part.get(), part.get() + chunks * usize, T(0));
   const auto fn = winograd_dw_fn(x);
-  auto chunk = [&](int64_t c) { fn(g, x, gz, tiles * c / chunks, tiles * (c + 1) / chunks, part.get() + c * usize); };
-  if (threads > 1 && chunks > 1) {
-#pragma omp parallel for num_threads(static_cast<int>(std::min<int64_t>(threads, chunks))) schedule(dynamic, 1)
-    for (int64_t c = 0; c < chunks; ++c) chunk(c);
-  } else {
-    for (int64_t c = 0; c < chunks; ++c) chunk(c);
-  }
-  T* du = part.get();
-  for (int64_t c = 1; c < chunks; ++c) {
-    const T* src = part.get() + c * usize;
-#pragma omp simd
-    for (int64_t i = 0; i < usize; ++i) du[i] += src[i];
-  }
+  const auto part = sum_of_chunks<T>(chunks, usize, threads, [&](int64_t c, T* acc) {
+    fn(g, x, gz, tiles * c / chunks, tiles * (c + 1) / chunks, acc);
+  });
+  const T* du = part.get();
   const T h = T(0.5);
   for (int64_t o = 0; o < OC; ++o)
     for (int64_t c = 0; c < C; ++c) {
