@@ -258,7 +258,10 @@ def test_empty_batch_and_zero_channels(rng):
 
 def test_algorithm_choice():
     assert _C.conv2d_algorithm((8, 32, 28, 28), (64, 32, 3, 3), padding=1) == "winograd"
-    assert _C.conv2d_algorithm((8, 256, 7, 7), (512, 256, 3, 3)) == "winograd"
+    assert _C.conv2d_algorithm((8, 256, 14, 14), (512, 256, 3, 3), padding=1) == "winograd"
+    # too few tiles (the weight transforms would dominate), or too many of them half empty
+    assert _C.conv2d_algorithm((1, 32, 14, 14), (32, 32, 3, 3), padding=1) == "implicit"
+    assert _C.conv2d_algorithm((64, 64, 7, 7), (64, 64, 3, 3), padding=1) == "implicit"
     # few channels (the transforms would cost more than they save), strides, dilation, groups
     assert _C.conv2d_algorithm((8, 16, 28, 28), (64, 16, 3, 3), padding=1) == "implicit"
     assert _C.conv2d_algorithm((8, 64, 28, 28), (16, 64, 3, 3), padding=1) == "implicit"
@@ -378,18 +381,28 @@ def test_gradcheck_relu_and_transposed():
                                                           groups=2), (xt, wt, bt))
 
 
-def test_gradcheck_winograd():
-    """Channel counts for which conv2d picks Winograd (forward, dx and dW)."""
+def test_winograd_gradients_match_finite_differences():
+    """float64 gradcheck of the Winograd kernels (forward, dx, dW), by directions: for random
+    v, <dL/dx, v> must equal (L(x + eps v) - L(x - eps v)) / (2 eps), L = <gy, relu(conv)>."""
     rng = np.random.default_rng(27)
-    x = _t(rng.standard_normal((1, 32, 3, 4)))
-    w = _t(rng.standard_normal((32, 32, 3, 3)) / 10, grad=False)
-    b = _t(rng.standard_normal(32))
-    assert _C.conv2d_algorithm(x.shape, w.shape, padding=1) == "winograd"
-    assert gradcheck(lambda a, bb: F.conv2d(a, w, bb, padding=1, activation="relu"), (x, b))
-    # dW: each weight perturbed once
-    w2 = _t(rng.standard_normal((32, 32, 3, 3)) / 10)
-    x2 = _t(rng.standard_normal((1, 32, 2, 2)), grad=False)
-    assert gradcheck(lambda ww: F.conv2d(x2, ww, padding=1).sum(dim=(2, 3)), (w2,))
+    x = rng.standard_normal((2, 33, 9, 8))
+    w = rng.standard_normal((34, 33, 3, 3)) / 10
+    b = rng.standard_normal(34)
+    kw = dict(padding=(1, 0, 2, 1), activation="relu", algo="winograd")
+    y = cpu.conv2d_forward(x, w, b, **kw)
+    gy = rng.standard_normal(y.shape)
+    dx, dw, db = cpu.conv2d_backward(x, w, y, gy, **kw)
+
+    def loss(xx, ww):
+        return float(np.sum(gy * cpu.conv2d_forward(xx, ww, b, **kw)))
+
+    eps = 1e-6
+    for _ in range(3):
+        vx, vw = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+        fd_x = (loss(x + eps * vx, w) - loss(x - eps * vx, w)) / (2 * eps)
+        fd_w = (loss(x, w + eps * vw) - loss(x, w - eps * vw)) / (2 * eps)
+        assert abs(fd_x - np.sum(dx * vx)) <= 1e-6 * (1 + abs(fd_x))
+        assert abs(fd_w - np.sum(dw * vw)) <= 1e-6 * (1 + abs(fd_w))
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])

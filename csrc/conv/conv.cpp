@@ -24,8 +24,10 @@ namespace {
 constexpr int64_t kBandBytes = int64_t(192) << 10;
 // ... but at least this many columns per band, so the GEMM's column blocks stay wide.
 constexpr int64_t kMinBandCols = 96;
-// Fewest input and output channels for which `automatic` picks Winograd.
+// Fewest input and output channels, and fewest 2x2 tiles, for which `automatic` picks
+// Winograd (measured: 196 tiles of 32 channels break even, 49 tiles run at 0.6x).
 constexpr int64_t kWinogradMinChannels = 32;
+constexpr int64_t kWinogradMinTiles = 256;
 // Fewest multiply-adds worth waking a second thread for.
 constexpr double kParallelFlops = 2.0e6;
 
@@ -710,10 +712,15 @@ ConvAlgo conv2d_choose_algo(const Conv2dGeometry& g) {
   // first layer with one input channel) one implicit GEMM over all the planes is faster
   if (conv2d_algo_applies(g, ConvAlgo::depthwise) && g.oc <= 3 * g.groups) return ConvAlgo::depthwise;
   if (conv2d_algo_applies(g, ConvAlgo::gemm_1x1)) return ConvAlgo::gemm_1x1;
-  // Winograd's transforms cost per channel what the product saves per channel pair: it wins
-  // once both channel counts fill a few vector lanes
-  if (conv2d_algo_applies(g, ConvAlgo::winograd) && g.c >= kWinogradMinChannels && g.oc >= kWinogradMinChannels)
-    return ConvAlgo::winograd;
+  // Winograd's transforms cost per channel what the product saves per channel pair, and its
+  // weight transforms per channel pair what it saves per tile: it wins once both channel
+  // counts fill a few vector lanes and there are enough tiles, most of them whole (a 7x7
+  // output computes 8x8)
+  if (conv2d_algo_applies(g, ConvAlgo::winograd) && g.c >= kWinogradMinChannels && g.oc >= kWinogradMinChannels) {
+    const int64_t tile_outputs = 4 * ceil_div(g.oh, 2) * ceil_div(g.ow, 2);
+    if (g.n * tile_outputs >= 4 * kWinogradMinTiles && 20 * g.oh * g.ow >= 17 * tile_outputs)
+      return ConvAlgo::winograd;
+  }
   return ConvAlgo::implicit;
 }
 
