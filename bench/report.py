@@ -16,16 +16,17 @@ from collections import defaultdict
 
 def load(paths):
     rows = defaultdict(dict)  # (op, case, threads) -> impl -> stats
-    meta = {}
+    meta, runs = {}, []
     for path in paths:
         with open(path) as f:
             data = json.load(f)
         meta = data.get("machine_info", meta)
-        meta["datetime"] = data.get("datetime", "")
-        for b in data["benchmarks"]:
+        runs.append(data.get("datetime", "")[:19])
+        for b in data["benchmarks"]:  # a later file's row replaces an earlier one's
             info = b["extra_info"]
             key = (info["op"], info["case"], info["threads"])
             rows[key][info["impl"]] = {"median": b["stats"]["median"], **info}
+    meta["datetime"] = ", ".join(runs)
     return rows, meta
 
 
@@ -69,13 +70,17 @@ def table(rows):
 
 def header(rows, meta):
     any_row = next(iter(next(iter(rows.values())).values()))
-    peaks = sorted({(r["threads"], r["peak_gflops"]) for by in rows.values() for r in by.values()
-                    if r.get("peak_gflops")})
+    best = {}  # threads -> the highest peak measured (several JSON files: several measurements)
+    for by in rows.values():
+        for r in by.values():
+            if r.get("peak_gflops"):
+                best[r["threads"]] = max(best.get(r["threads"], 0), r["peak_gflops"])
+    peaks = sorted(best.items())
     cpu = meta.get("cpu", {}).get("brand_raw") or platform.processor() or "unknown CPU"
     peak_txt = ", ".join(f"{t} thread{'s' if t > 1 else ''}: {p:.0f} GFLOP/s" for t, p in peaks if p)
     return (
         f"Machine: {cpu}, kernels `{any_row.get('isa', '?')}`; measured FP32 FMA peak {peak_txt}.  \n"
-        f"Run: {meta.get('datetime', '')[:19]}. Times are medians; GFLOP/s from the median; "
+        f"Run: {meta.get('datetime', '')}. Times are medians; GFLOP/s from the median; "
         f"'vs X' = X's median / pyfastnn's median (> 1 means pyfastnn is faster)."
     )
 
