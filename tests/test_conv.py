@@ -167,6 +167,18 @@ def test_random_shapes(threads):
             check_case(rng, case, np.float32, algo, str(rng.choice(["relu", "none"])), bool(rng.integers(2)))
 
 
+def test_random_winograd_shapes(isa, threads):
+    """Winograd on random 3x3 stride-1 shapes: 1-40 channels each way, 1-24 pixels a side,
+    0-2 padding per side (so partial and all-padding tiles, chunks across images)."""
+    rng = np.random.default_rng(28)
+    for _ in range(20):
+        p = tuple(int(v) for v in rng.integers(0, 3, 4))
+        h = max(1, int(rng.integers(1, 25)), 3 - p[0] - p[1])
+        w = max(1, int(rng.integers(1, 25)), 3 - p[2] - p[3])
+        case = (int(rng.integers(1, 5)), int(rng.integers(1, 41)), h, w, int(rng.integers(1, 41)), 3, 3, 1, p, 1, 1)
+        check_case(rng, case, np.float32, "winograd", str(rng.choice(["relu", "none"])), bool(rng.integers(2)))
+
+
 def test_transposed_kernels_match_reference(isa, threads):
     rng = np.random.default_rng(15)
     # (x shape, weight shape, stride, padding, output_padding, dilation, groups)
@@ -177,6 +189,7 @@ def test_transposed_kernels_match_reference(isa, threads):
         ((2, 4, 6, 6), (4, 2, 3, 3), 1, 1, 0, 2, 2),
         ((1, 5, 3, 3), (5, 4, 1, 1), 1, 0, 0, 1, 1),
         ((2, 8, 9, 7), (8, 6, 3, 3), 1, 0, 0, 1, 1),  # stride 1: a forward convolution inside
+        ((4, 32, 16, 16), (32, 33, 3, 3), 1, 1, 0, 1, 1),  # 32+ channels, 256 tiles: Winograd inside
     ]
     for xs, ws, s, p, op, d, g in cases:
         for dtype, bias in ((np.float32, True), (np.float64, False)):
