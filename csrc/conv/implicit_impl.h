@@ -54,7 +54,8 @@ inline int64_t band_in_cols(const Conv2dGeometry& g) { return (g.ow - 1) * g.str
 // buf + (c * rows + r) * cols. Always a copy, even without padding: it is small next to the
 // product (about the input's size), keeps the band in cache, and lets the packing read a
 // vector past a run. Rows go a vector at a time (V::W values) where the excess stays
-// inside x (not the planes' last row) and lands where this copy writes next.
+// inside x's `channels` planes (not near their end: a narrow last row, or the last rows of
+// planes narrower than a vector) and lands where this copy writes next.
 template <class V>
 PYFASTNN_INLINE_COPIES void padded_band(const Conv2dGeometry& g, const typename V::T* x, int64_t channels, int64_t oh0, int64_t oh1,
                  typename V::T* buf) {
@@ -76,7 +77,7 @@ PYFASTNN_INLINE_COPIES void padded_band(const Conv2dGeometry& g, const typename 
       }
       const T* s = x + (c * H + ih) * IW;
       for (int64_t j = 0; j < left; ++j) d[j] = T(0);
-      if (c + 1 < channels || ih + 1 < H) {  // at least a row of x follows: read a vector past
+      if ((c * H + ih) * IW + (mid + W - 1) / W * W <= channels * H * IW) {  // whole vectors stay in x
         for (int64_t j = 0; j < mid; j += W) V::storeu(d + left + j, V::loadu(s + j));
       } else {
         std::memcpy(d + left, s, sizeof(T) * mid);
