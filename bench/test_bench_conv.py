@@ -1,12 +1,14 @@
 """Conv2d, forward and backward (one training step of the layer): pyfastnn vs PyTorch, same
 operands, same thread count.
 
-pyfastnn runs nn.Conv2d (implicit GEMM: our GEMM's micro-kernels fed straight from the
-input, bias in the store; the backward pass computes db, dW and dx in one call); PyTorch runs
-torch.nn.Conv2d (oneDNN on this CPU). Each step clears the gradients (set to None, as
-optimizer.zero_grad() does), runs the forward pass and back-propagates a fixed gradient.
-FLOPs: 2 * N * OC * C/groups * kH * kW * OH * OW per product, three products per step (two
-for the input layer, which needs no dx), one for the forward-only case.
+pyfastnn runs nn.Conv2d (the 3x3 layers with 32+ channels as Winograd F(2x2, 3x3): 16 GEMMs
+on our micro-kernels over transformed patches, for the forward pass, dx and dW; the input
+layer as an implicit GEMM fed straight from the input; the backward pass computes db, dW
+and dx in one call); PyTorch runs torch.nn.Conv2d (oneDNN on this CPU). Each step clears
+the gradients (set to None, as optimizer.zero_grad() does), runs the forward pass and
+back-propagates a fixed gradient. FLOPs, the direct algorithm's for both libraries:
+2 * N * OC * C/groups * kH * kW * OH * OW per product, three products per step (two for the
+input layer, which needs no dx), one for the forward-only case.
 
     python -m pytest bench/test_bench_conv.py --benchmark-json=bench/out/conv.json
     python bench/report.py bench/out/conv.json
