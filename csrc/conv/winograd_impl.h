@@ -251,22 +251,17 @@ void winograd_forward(const Conv2dGeometry& g, const typename Cfg::T* x, const t
   constexpr int NR = S::NR, W = V::W, NT = S::CHUNK;
   static constexpr MicroKernelTable<V, S::MR, Cfg::NRV, ALayout::row_major, S::LD_PANEL, NT> kernels{};
   const S s(g);
-  const int64_t C = s.C, OC = s.OC, H = g.h, IW = g.w, OH = g.oh, OW = g.ow;
-  const int64_t TH = ceil_div(OH, 2), TW = ceil_div(OW, 2), HW = H * IW, OHW = OH * OW;
+  InputTransform<Cfg> transform(g, x);
+  const int64_t C = s.C, OC = s.OC, OH = g.oh, OW = g.ow, OHW = OH * OW, TH = transform.TH, TW = transform.TW;
   // V[xi] is C rows of NT tiles (+ W values of slack: runs are written in whole vectors, and
   // a run's excess lands on tiles or channels written after it). M is channel-major: the 16
   // rows of NT tiles of output channel o at o * 16 * MS (MS = NT + W: slack for whole-vector
   // reads), so the output transform reads them at fixed offsets.
   constexpr int MS = NT + W;
   const int64_t vs = C * NT + W, ms = 16 * MS;
-  const int64_t lanes_max = ceil_div(min64(TW, NT), W) * W;  // the longest run, in whole vectors
-  const int64_t row_ld = 2 * lanes_max + 2 + W;
   T* v = thread_workspace_as<T>(WorkspaceSlot::gemm_b, static_cast<std::size_t>(16 * vs));
-  T* scratch = thread_workspace_as<T>(WorkspaceSlot::scratch, static_cast<std::size_t>(OC * ms + 4 * row_ld));
-  T* mbuf = scratch;
-  T* rows = scratch + OC * ms;  // 2 output rows: a run's last, partial vector of tiles
+  T* mbuf = thread_workspace_as<T>(WorkspaceSlot::scratch, static_cast<std::size_t>(OC * ms));
   const RowTiles<S::MR> tiles_m(OC);
-  InputTransform<Cfg> transform(g, x);
 
   for (int64_t c0 = q0; c0 < q1; c0 += NT) {
     const int64_t c1 = min64(q1, c0 + NT), nt = c1 - c0, panels = ceil_div(nt, NR);
@@ -300,8 +295,7 @@ void winograd_forward(const Conv2dGeometry& g, const typename Cfg::T* x, const t
     for_each_run(c0, c1, TH, TW, [&](const TileRun& r) {
       const int64_t oh = 2 * r.ty, ow = 2 * r.tx, cols = min64(2 * r.len, OW - ow);
       const bool two_rows = oh + 1 < OH;
-      T* buf0 = rows;
-      T* buf1 = rows + 2 * row_ld;
+      alignas(64) T buf0[2 * W], buf1[2 * W];  // a partial vector of tiles, or a missing row
       for (int64_t o = 0; o < OC; ++o) {
         const T* m = mbuf + o * ms + r.q;
         const T b = bias ? bias[o] : T(0);
@@ -337,8 +331,8 @@ void winograd_dweight(const Conv2dGeometry& g, const typename Cfg::T* x, const t
   constexpr int MR = S::MR, NR = S::NR, W = V::W, NT = S::CHUNK;
   static_assert(NT <= S::LD_PANEL, "a chunk's tiles are one K block of the packed A panels");
   static constexpr MicroKernelTable<V, MR, Cfg::NRV, ALayout::row_major, S::LD_PANEL> kernels{};
-  const int64_t C = g.c, OC = g.oc, OH = g.oh, OW = g.ow, OHW = OH * OW;
-  const int64_t TH = ceil_div(OH, 2), TW = ceil_div(OW, 2);
+  InputTransform<Cfg> transform(g, x);
+  const int64_t C = g.c, OC = g.oc, OH = g.oh, OW = g.ow, OHW = OH * OW, TH = transform.TH, TW = transform.TW;
   const T* gz_end = gz + g.n * OC * OHW;
   const RowTiles<MR> tiles_m(C);
   const int64_t o_panels = ceil_div(OC, NR);
@@ -353,7 +347,6 @@ void winograd_dweight(const Conv2dGeometry& g, const typename Cfg::T* x, const t
   T* a_pack = dm + 16 * ds;                           // V[xi] as A panels (rows: channels)
   T* b_pack = a_pack + tiles_m.count * S::PITCH + 16;  // dM[xi]^T as B panels (columns: outputs)
   T* rows = b_pack + o_panels * NR * NT;              // two rows of dL/dy, zero-padded
-  InputTransform<Cfg> transform(g, x);
 
   for (int64_t c0 = q0; c0 < q1; c0 += NT) {
     const int64_t c1 = min64(q1, c0 + NT), nt = c1 - c0;
